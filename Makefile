@@ -1,0 +1,49 @@
+# Two commands do all the set-up: `make course` and `make test` (see README.md).
+# Both create the virtual environment .venv if it is missing and fetch the data.
+
+PYTHON  ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+PROFILE ?=
+DEBIAN_FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+.PHONY: help env data course test lab clean
+
+help:
+	@echo "make course [PROFILE=smoke|cpu|gpu]  run every notebook headless into build/"
+	@echo "make test                            run the whole test suite"
+	@echo "make lab                             open the notebooks in JupyterLab"
+	@echo "make data                            find or download Fashion-MNIST"
+	@echo "make clean                           remove build/ (keeps .venv)"
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[cpu,course,dev]"
+	touch $@
+
+# Debian's dataset-fashion-mnist package gives the data offline; installed when we are root
+# with apt. Otherwise (or if that fails) the library downloads it, verified by checksum.
+data: env
+	@if [ ! -e $(DEBIAN_FMNIST) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's dataset-fashion-mnist"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+		|| echo "apt-get could not install dataset-fashion-mnist; falling back to the download"; \
+	fi
+	$(BIN)/python -m prodimg_lib.data fetch
+
+course: data
+	$(BIN)/prodimg course $(if $(PROFILE),--profile $(PROFILE))
+
+test: env
+	-@$(MAKE) --no-print-directory data
+	$(BIN)/python -m pytest
+
+lab: env
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build

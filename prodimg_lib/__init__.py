@@ -1,0 +1,21 @@
+"""prodimg_lib: the tested helper library of the course *Deep learning for product image
+generation and enhancement*.
+
+Modules (import the one you need, e.g. ``from prodimg_lib import data``):
+
+- ``data``: Fashion-MNIST (verified, offline when possible), the committed sample, scaling to [-1, 1];
+- ``photos``: your own folder of product photos;
+- ``profiles``: the run sizes ``smoke``, ``cpu``, ``gpu``;
+- ``env``: environment report (versions, CPU/GPU, data found);
+- ``viz``: labelled image grids;
+- ``report``: headline numbers a notebook reports to the course runner;
+- ``exercises``: the machinery behind the notebooks' ``check_...`` functions;
+- ``notebooks``, ``course``, ``cli``: running the course headless.
+"""
+
+__version__ = "0.1.0"
+
+# The course repository on GitHub ("owner/name"): the one place its address is written.
+# Colab badges and install cells in the notebooks are checked against it by the tests.
+GITHUB_REPO = "prodimg-course/product-image-deep-learning"
+GITHUB_URL = f"https://github.com/{GITHUB_REPO}"

@@ -1,0 +1,164 @@
+"""Load a folder of your own product photos.
+
+Two layouts are understood (the same conventions as ``keras.utils.image_dataset_from_directory``):
+
+- flat: ``photos/a.jpg, photos/b.png, ...`` gives unlabelled images;
+- one subfolder per class: ``photos/mugs/*.jpg, photos/shoes/*.jpg`` gives labels
+  0, 1, ... in alphabetical order of the subfolder names (files directly in ``photos/`` are then ignored).
+
+Every photo is read with Pillow, turned upright according to its EXIF orientation,
+converted to RGB or grayscale, and brought to one size. Files that cannot be read as an
+image are skipped and counted in one warning; an empty or missing folder is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["PhotoFolder", "load_photo_folder", "UnreadableFilesWarning"]
+
+_FITS = ("pad", "crop", "stretch")
+_MODES = {"rgb": "RGB", "grayscale": "L"}
+
+
+class UnreadableFilesWarning(UserWarning):
+    """Some files in a photo folder could not be read as images and were skipped."""
+
+
+@dataclass
+class PhotoFolder:
+    """Photos loaded from a folder.
+
+    Attributes:
+        images: uint8 array (N, height, width, channels), values in [0, 255]; channels is 3 for
+            "rgb" and 1 for "grayscale".
+        labels: int array (N,) of class indices, or None for a flat folder.
+        class_names: subfolder names in label order (empty for a flat folder).
+        paths: the file each image came from, in the same order.
+        skipped: files that could not be read, with the reason.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray | None
+    class_names: list[str]
+    paths: list[Path]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _read(path: Path, size: tuple[int, int], mode: str, fit: str, pad_value: int) -> np.ndarray:
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img)
+        if img.mode in ("RGBA", "LA", "P"):  # put transparent product cut-outs on white
+            rgba = img.convert("RGBA")
+            img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img.alpha_composite(rgba)
+        img = img.convert(mode)
+        width_height = (size[1], size[0])
+        if fit == "stretch":
+            img = img.resize(width_height, Image.Resampling.LANCZOS)
+        elif fit == "crop":
+            img = ImageOps.fit(img, width_height, Image.Resampling.LANCZOS)
+        else:
+            fill = pad_value if mode == "L" else (pad_value,) * 3
+            img = ImageOps.pad(img, width_height, Image.Resampling.LANCZOS, color=fill)
+        array = np.asarray(img, dtype=np.uint8)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def load_photo_folder(
+    path: str | os.PathLike,
+    size: int | tuple[int, int] = (64, 64),
+    *,
+    color_mode: str = "rgb",
+    fit: str = "pad",
+    pad_value: int = 255,
+) -> PhotoFolder:
+    """Load every readable image in ``path`` (and its class subfolders), resized to one size.
+
+    Args:
+        path: the folder.
+        size: output (height, width) in pixels, or one int for a square.
+        color_mode: "rgb" (3 channels) or "grayscale" (1 channel).
+        fit: how the aspect ratio is handled: "pad" keeps the whole photo and fills the
+            border with ``pad_value`` (white by default, as on a product page), "crop" cuts
+            the centre, "stretch" distorts.
+        pad_value: border value in [0, 255] for ``fit="pad"``.
+
+    Returns:
+        A :class:`PhotoFolder`.
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        NotADirectoryError: the path is a file.
+        ValueError: bad arguments, an empty folder, or no readable image at all.
+    """
+    folder = Path(path).expanduser()
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size):
+        raise ValueError(f"size must be a positive int or a (height, width) pair of positive ints, got {size!r}")
+    if color_mode not in _MODES:
+        raise ValueError(f"color_mode must be one of {list(_MODES)}, got {color_mode!r}")
+    if fit not in _FITS:
+        raise ValueError(f"fit must be one of {list(_FITS)}, got {fit!r}")
+    if not 0 <= pad_value <= 255:
+        raise ValueError(f"pad_value must be in [0, 255], got {pad_value}")
+    if not folder.exists():
+        raise FileNotFoundError(f"photo folder {folder} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file, not a folder of photos")
+
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if subfolders:
+        entries = [(f, label) for label, sub in enumerate(subfolders) for f in _files_in(sub)]
+        class_names = [p.name for p in subfolders]
+        ignored = _files_in(folder)
+        if ignored:
+            warnings.warn(
+                f"{folder} has class subfolders, so the {len(ignored)} file(s) directly inside it were ignored",
+                UserWarning,
+                stacklevel=2,
+            )
+    else:
+        entries = [(f, None) for f in _files_in(folder)]
+        class_names = []
+    if not entries:
+        raise ValueError(f"photo folder {folder} contains no files")
+
+    images, labels, paths, skipped = [], [], [], []
+    for file, label in entries:
+        try:
+            images.append(_read(file, size, _MODES[color_mode], fit, pad_value))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            skipped.append((file, f"{type(exc).__name__}: {exc}"))
+            continue
+        labels.append(label)
+        paths.append(file)
+    if skipped:
+        names = ", ".join(p.name for p, _ in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        warnings.warn(
+            f"skipped {len(skipped)} of {len(entries)} file(s) in {folder} that are not readable images: {names}",
+            UnreadableFilesWarning,
+            stacklevel=2,
+        )
+    if not images:
+        raise ValueError(f"none of the {len(entries)} file(s) in {folder} could be read as an image")
+    return PhotoFolder(
+        images=np.stack(images),
+        labels=np.asarray(labels, dtype=np.int64) if class_names else None,
+        class_names=class_names,
+        paths=paths,
+        skipped=skipped,
+    )

@@ -1,0 +1,245 @@
+import gzip
+import http.server
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from prodimg_lib import data
+from prodimg_lib.profiles import get_profile
+
+
+def _source_files(full_source) -> Path:
+    """Folder of the four .gz files behind the located full data set."""
+    _, source = full_source
+    if source.kind == "download":
+        pytest.skip("the full data set was only reachable by download")
+    return Path(source.location)
+
+
+# --- the full data set ---------------------------------------------------------------------
+
+
+def test_full_data_shapes_dtypes_and_labels(full_fashion_mnist):
+    fm, source = full_fashion_mnist
+    assert [a.shape for a in fm] == [(60000, 28, 28), (60000,), (10000, 28, 28), (10000,)]
+    assert all(a.dtype == np.uint8 for a in fm)
+    assert np.array_equal(np.bincount(fm.y_train), np.full(10, 6000))
+    assert np.array_equal(np.bincount(fm.y_test), np.full(10, 1000))
+    assert fm.x_train.max() == 255 and fm.x_train.min() == 0
+    assert source.kind in {"directory", "cache", "debian", "download"}
+
+
+def test_explicit_directory_is_tried_first_and_uncompressed_files_work(full_fashion_mnist, tmp_path, isolated_cache):
+    folder = _source_files(full_fashion_mnist)
+    for gz in folder.glob("*-ubyte.gz"):
+        (tmp_path / gz.stem).write_bytes(gzip.decompress(gz.read_bytes()))
+    fm, source = data.locate_fashion_mnist(tmp_path, download=False)
+    assert source.kind == "directory"
+    assert np.array_equal(fm.y_test, full_fashion_mnist[0].y_test)
+
+
+def test_environment_variable_directory(full_fashion_mnist, tmp_path, monkeypatch, isolated_cache):
+    folder = _source_files(full_fashion_mnist)
+    monkeypatch.setenv(data.ENV_DIR, str(folder))
+    _, source = data.locate_fashion_mnist(download=False)
+    assert source.kind == "directory" and data.ENV_DIR in source.description
+
+
+def test_corrupt_file_fails_its_checksum_and_the_next_source_is_used(full_fashion_mnist, tmp_path, isolated_cache):
+    folder = _source_files(full_fashion_mnist)
+    for gz in folder.glob("*-ubyte.gz"):
+        shutil.copy(gz, tmp_path / gz.name)
+    raw = bytearray(gzip.decompress((tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    raw[100] = (raw[100] + 1) % 10  # one wrong label
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    bad = data.Source("directory", str(tmp_path), "tampered folder")
+    with pytest.raises(data.DataNotFoundError, match="t10k-labels-idx1-ubyte fails its checksum"):
+        data.locate_fashion_mnist(sources=[bad])
+    good = data.Source("debian", str(folder), "real files")
+    fm, source = data.locate_fashion_mnist(sources=[bad, good])
+    assert source is good and len(fm.x_train) == 60000
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_server(full_fashion_mnist, tmp_path):
+    """An HTTP server on 127.0.0.1 serving a copy of the real .gz files."""
+    folder = _source_files(full_fashion_mnist)
+    served = tmp_path / "served"
+    served.mkdir()
+    for gz in folder.glob("*-ubyte.gz"):
+        shutil.copy(gz, served / gz.name)
+    handler = lambda *a, **k: _QuietHandler(*a, directory=str(served), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", served
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_is_verified_and_cached(local_server, isolated_cache):
+    url, _ = local_server
+    fm, source = data.locate_fashion_mnist(sources=[data.Source("download", url, "local mirror")])
+    assert source.kind == "download" and len(fm.x_test) == 10000
+    assert sorted(p.name for p in isolated_cache.iterdir()) == sorted(
+        f"{name}.gz" for name, _, _ in data._FILES.values()
+    )
+    # the cache is now a source of its own
+    _, again = data.locate_fashion_mnist(sources=data.default_sources(download=False)[:1])
+    assert again.kind == "cache"
+
+
+def test_download_with_a_wrong_file_is_rejected_and_nothing_is_cached(local_server, isolated_cache):
+    url, served = local_server
+    (served / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" + bytes(60004)))
+    with pytest.raises(data.DataNotFoundError, match="train-labels-idx1-ubyte fails its checksum"):
+        data.locate_fashion_mnist(sources=[data.Source("download", url, "bad mirror")])
+    assert not (isolated_cache / "train-labels-idx1-ubyte.gz").exists()
+
+
+def test_no_data_and_no_network_gives_one_error_listing_every_source(tmp_path, isolated_cache, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "not-installed")
+    monkeypatch.setenv(data.ENV_URL, "http://127.0.0.1:9/")  # the discard port: connection refused
+    monkeypatch.setenv(data.ENV_DIR, str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(data.DataNotFoundError) as info:
+        data.load_fashion_mnist()
+    message = str(info.value)
+    for expected in (
+        "directory from $PRODIMG_FASHION_MNIST_DIR",
+        "train-images-idx3-ubyte.gz is missing",
+        "project cache",
+        "Debian package dataset-fashion-mnist",
+        "does not exist",
+        "could not download http://127.0.0.1:9/",
+        "apt-get install dataset-fashion-mnist",
+        "sample=True",
+    ):
+        assert expected in message
+
+
+def test_download_false_says_so(tmp_path, isolated_cache, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "not-installed")
+    with pytest.raises(data.DataNotFoundError, match=r"download: not attempted \(download=False\)"):
+        data.load_fashion_mnist(download=False)
+
+
+# --- the committed sample ------------------------------------------------------------------
+
+
+def test_sample_loads_fast_and_is_balanced():
+    start = time.perf_counter()
+    fm = data.load_fashion_mnist(sample=True)
+    assert time.perf_counter() - start < 1.0
+    assert [a.shape for a in fm] == [(1000, 28, 28), (1000,), (200, 28, 28), (200,)]
+    assert np.array_equal(np.bincount(fm.y_train), np.full(10, 100))
+    assert np.array_equal(np.bincount(fm.y_test), np.full(10, 20))
+    assert len(set(fm.y_train[:20])) > 5, "the sample should be in mixed class order"
+
+
+def test_sample_is_drawn_from_the_real_data(full_fashion_mnist, tmp_path):
+    fm, _ = full_fashion_mnist
+    digest = data.make_sample(fm, tmp_path / "sample.npz")
+    assert digest == data.SAMPLE_SHA256, "make_sample no longer reproduces the committed sample"
+    sample = data.load_sample()
+    # every sampled image is one of the real training images with the same label
+    index = {img.tobytes(): label for img, label in zip(fm.x_train, fm.y_train)}
+    assert all(index[img.tobytes()] == label for img, label in zip(sample.x_train, sample.y_train))
+
+
+def test_tampered_sample_fails_its_checksum(tmp_path):
+    fm = data.load_sample()
+    x = fm.x_train.copy()
+    x[0, 0, 0] ^= 1
+    np.savez_compressed(tmp_path / "s.npz", x_train=x, y_train=fm.y_train, x_test=fm.x_test, y_test=fm.y_test)
+    with pytest.raises(ValueError, match="fails its checksum"):
+        data.load_sample(tmp_path / "s.npz")
+
+
+def test_missing_sample_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRODIMG_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.DataNotFoundError, match="sample .* is missing"):
+        data.load_fashion_mnist(sample=True)
+
+
+def test_load_for_profile_uses_the_sample_for_smoke_and_caps_training_images(capsys):
+    fm = data.load_for_profile(get_profile("smoke", max_train_images=300))
+    assert len(fm.x_train) == 300 and len(fm.x_test) == 200
+    assert "committed Fashion-MNIST sample" in capsys.readouterr().out
+
+
+def test_class_names():
+    assert len(data.CLASS_NAMES) == data.NUM_CLASSES == 10
+    assert data.CLASS_NAMES[7] == "Sneaker" and data.CLASS_NAMES[9] == "Ankle boot"
+
+
+# --- scaling -------------------------------------------------------------------------------
+
+
+def test_scaling_round_trip_is_exact_for_every_pixel_value():
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    scaled = data.to_minus_one_one(pixels)
+    assert scaled.dtype == np.float32 and scaled.min() == -1.0 and scaled.max() == 1.0
+    assert np.array_equal(data.from_minus_one_one(scaled), pixels)
+
+
+def test_from_minus_one_one_clips_and_gives_floats_for_plotting():
+    x = np.array([-1.5, -1.0, 0.0, 1.0, 1.5])
+    assert data.from_minus_one_one(x).tolist() == [0, 0, 128, 255, 255]
+    assert np.allclose(data.from_minus_one_one(x, dtype="float32"), [0, 0, 0.5, 1, 1])
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.array([0.0, 300.0]), ValueError, r"\[0, 255\]"),
+        (np.array([-1.0, 0.5]), ValueError, r"\[0, 255\]"),
+        (np.array(["a", "b"]), TypeError, "dtype"),
+    ],
+)
+def test_to_minus_one_one_rejects_out_of_range_input(bad, error, match):
+    with pytest.raises(error, match=match):
+        data.to_minus_one_one(bad)
+
+
+def test_from_minus_one_one_rejects_nan_and_unknown_dtype():
+    with pytest.raises(ValueError, match="NaN"):
+        data.from_minus_one_one(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="dtype"):
+        data.from_minus_one_one(np.zeros(2), dtype="uint16")
+
+
+# --- exercise checkers ---------------------------------------------------------------------
+
+
+def test_scaling_checker():
+    assert data.check_scaling(data.to_minus_one_one)
+    assert not data.check_scaling(None)
+    wrong = data.check_scaling(lambda x: x / 255.0)
+    assert not wrong and "[0, 1]" in wrong.message
+    assert not data.check_scaling(lambda x: (x / 127.5 - 1.0).astype(np.float64))
+
+
+def test_unscaling_checker():
+    assert data.check_unscaling(data.from_minus_one_one)
+    wrapped = data.check_unscaling(lambda x: ((x + 1) * 127.5).astype(np.uint8))
+    assert not wrapped and "clipped" in wrapped.message
+    assert not data.check_unscaling(lambda x: np.clip((x + 1) * 127.5, 0, 255).astype(np.uint8))  # truncates
+    assert not data.check_unscaling(...)
+
+
+def test_class_count_checker():
+    labels = np.array([0, 1, 1, 3])
+    assert data.check_class_counts(np.bincount(labels, minlength=10), labels)
+    assert not data.check_class_counts(np.bincount(labels), labels)
+    assert not data.check_class_counts(labels, labels)
+    assert not data.check_class_counts(..., labels)
