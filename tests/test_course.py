@@ -1,0 +1,70 @@
+import json
+
+import nbformat
+import pytest
+
+from prodimg_lib import cli
+from prodimg_lib.course import run_course
+from prodimg_lib.report import METRICS_MIME, metrics_of, report_metrics
+
+
+def _notebook(path, body):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("PROFILE = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
+    ok = _notebook(
+        tmp_path / "00_ok.ipynb",
+        "from prodimg_lib.report import report_metrics\nreport_metrics(profile=PROFILE, accuracy=0.5)",
+    )
+    bad = _notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('broken on purpose')")
+    out = tmp_path / "build"
+    summary = run_course("smoke", out, [ok, bad])
+    written = json.loads((out / "summary.json").read_text())
+    assert written == summary
+    first, second = summary["notebooks"]
+    assert first["status"] == "ok" and first["metrics"] == {"profile": "smoke", "accuracy": 0.5}
+    assert second["status"] == "failed" and "broken on purpose" in second["error"]
+    assert summary["failed"] == ["01_bad.ipynb"] and summary["profile"] == "smoke"
+    assert all(isinstance(e["seconds"], float) for e in summary["notebooks"])
+    for name in ("00_ok", "01_bad"):
+        assert (out / "notebooks" / f"{name}.ipynb").is_file()
+        assert "<html" in (out / "html" / f"{name}.html").read_text()[:2000].lower()
+
+
+def test_report_metrics_round_trip_through_a_notebook_output():
+    clean = report_metrics(accuracy=0.91, n=3, name="x")
+    output = nbformat.v4.new_output("display_data", data={METRICS_MIME: clean, "text/plain": "..."})
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [output]
+    assert metrics_of({"cells": [cell]}) == {"accuracy": 0.91, "n": 3, "name": "x"}
+
+
+@pytest.mark.parametrize("bad", [float("nan"), [1, 2], {"a": 1}])
+def test_report_metrics_rejects_non_numbers(bad):
+    with pytest.raises((TypeError, ValueError)):
+        report_metrics(x=bad)
+
+
+def test_cli_rejects_an_unknown_profile(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["course", "--profile", "huge"])
+    assert info.value.code == 2
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_cli_requires_a_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+
+
+def test_cli_env_prints_the_report(capsys):
+    assert cli.main(["env"]) == 0
+    assert "keras backend" in capsys.readouterr().out

@@ -1,0 +1,70 @@
+"""The course notebooks: conventions, and a headless run of each under the smoke profile.
+
+``pytest --nbval-lax`` (in the same suite, see pyproject.toml) runs every notebook once
+more and compares the outputs of the cells tagged ``nbval-check-output``.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from prodimg_lib import GITHUB_REPO, GITHUB_URL
+from prodimg_lib.notebooks import CHECK_TAG, course_notebooks, execute, image_outputs, parameters_cells
+from prodimg_lib.report import metrics_of
+
+NOTEBOOKS = course_notebooks()
+ids = [p.stem for p in NOTEBOOKS]
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_topic.ipynb found"
+    assert NOTEBOOKS[0].name == "00_welcome.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_exactly_one_parameters_cell_setting_profile(path):
+    nb = _read(path)
+    cells = parameters_cells(nb)
+    assert len(cells) == 1, f"{path.name} has {len(cells)} cells tagged 'parameters'; papermill needs exactly one"
+    assert re.search(r"^PROFILE\s*=", nb.cells[cells[0]].source, re.M), "the parameters cell must set PROFILE"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_without_images_and_only_checked_outputs(path):
+    nb = _read(path)
+    assert image_outputs(nb) == 0, f"{path.name} is committed with image outputs"
+    stray = [i for i, c in enumerate(nb.cells) if c.get("outputs") and CHECK_TAG not in c.metadata.get("tags", [])]
+    assert not stray, f"cells {stray} of {path.name} carry outputs but are not tagged {CHECK_TAG!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_colab_badge_and_install_cell_point_at_this_repository(path):
+    nb = _read(path)
+    badge = f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/notebooks/{path.name}"
+    assert badge in nb.cells[0].source, f"the first cell of {path.name} needs the Colab badge {badge}"
+    install = [c for c in nb.cells if "colab-install" in c.metadata.get("tags", [])]
+    assert len(install) == 1 and GITHUB_URL in install[0].source
+    assert 'if "google.colab" in sys.modules' in install[0].source, "the install cell must do nothing outside Colab"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_runs_headless_under_the_smoke_profile(path, tmp_path):
+    executed = execute(path, tmp_path / path.name, profile="smoke")  # raises on any cell error
+    metrics = metrics_of(executed)
+    assert metrics, f"{path.name} reports no metrics (call report_metrics)"
+    if "profile" in metrics:
+        assert metrics["profile"] == "smoke"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_readme_course_map_links_every_notebook_with_its_badge(path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"(notebooks/{path.name})" in readme
+    assert f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/notebooks/{path.name}" in readme
