@@ -10,12 +10,24 @@ tests can simply ``assert check_mse(reference_mse)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-__all__ = ["CheckResult", "passed", "failed", "not_answered", "compare_arrays", "run_candidate"]
+__all__ = [
+    "CheckResult",
+    "passed",
+    "failed",
+    "not_answered",
+    "is_unanswered",
+    "compare_arrays",
+    "run_candidate",
+    "Case",
+    "check_cases",
+    "check_value",
+]
 
 
 @dataclass(frozen=True)
@@ -92,3 +104,95 @@ def run_candidate(name: str, fn: Callable[..., Any] | None, *args: Any, **kwargs
         return None, not_answered(name)
     except Exception as exc:  # the learner's code failed: report it, don't crash the notebook
         return None, failed(f"calling {name} raised {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fixed input for :func:`check_cases`.
+
+    ``expected`` is an array-like, or a tuple of them when the function returns several
+    values (named by ``output_names``). ``mistakes`` pairs the value a typical wrong
+    answer would give with the explanation shown when the learner's value matches it.
+    """
+
+    args: tuple
+    expected: Any
+    label: str
+    mistakes: tuple[tuple[Any, str], ...] = ()
+    output_names: tuple[str, ...] | None = None
+    nonfinite_hint: str = ""
+    kwargs: dict = field(default_factory=dict)
+
+
+def _flat(value: Any, multi: bool = False) -> np.ndarray | None:
+    """A value as a float array (several outputs: concatenated flat), or None if not numeric."""
+    try:
+        if multi:
+            if not isinstance(value, (tuple, list)) or not value:
+                return None
+            return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in value])
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _hint(got: Any, mistakes: Iterable[tuple[Any, str]], multi: bool = False) -> str:
+    """The explanation of the first known mistake whose value matches ``got``, else ``""``."""
+    g = _flat(got, multi)
+    if g is None:
+        return ""
+    for value, message in mistakes:
+        v = _flat(value, multi)
+        if v is not None and v.shape == g.shape and np.all(np.isfinite(v)) and np.allclose(g, v, rtol=1e-5, atol=1e-6):
+            return " " + message
+    return ""
+
+
+def _compare_case(name: str, got: Any, case: Case) -> CheckResult:
+    if case.output_names is None:
+        return compare_arrays(name, got, np.asarray(case.expected, dtype=np.float64))
+    names = case.output_names
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        return failed(f"{name} should return {len(names)} values ({', '.join(names)}), got {type(got).__name__}.")
+    for part_name, part, expected in zip(names, got, case.expected):
+        result = compare_arrays(part_name, part, np.asarray(expected, dtype=np.float64))
+        if not result:
+            return result
+    return passed()
+
+
+def check_cases(name: str, fn: Callable[..., Any] | None, cases: Iterable[Case]) -> CheckResult:
+    """Run ``fn`` on every case; the first wrong answer gives a failure with a hint."""
+    n = 0
+    for case in cases:
+        n += 1
+        got, error = run_candidate(name, fn, *copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        if error is not None:
+            return error
+        if got is None:
+            return failed(f"{name} returned None: did you forget the `return` statement?")
+        result = _compare_case(name, got, case)
+        if not result:
+            multi = case.output_names is not None
+            hint = _hint(got, case.mistakes, multi)
+            flat = _flat(got, multi)
+            if not hint and case.nonfinite_hint and flat is not None and not np.all(np.isfinite(flat)):
+                hint = " " + case.nonfinite_hint
+            return failed(f"For {case.label}: {result.message}{hint}")
+    return passed(f"{name} matches the reference on all {n} test inputs.")
+
+
+def check_value(name: str, got: Any, expected: Any, hints: dict[float, str] | None = None, *, rtol: float = 1e-3, atol: float = 1e-4) -> CheckResult:
+    """Check a number (or array) the learner computed by hand, e.g. ``check_value("MSE", answer, 1.3)``.
+
+    The tolerance is loose (relative 1e-3) because hand computations are rounded.
+    ``hints`` maps a typical wrong value to an explanation shown when it is given.
+    """
+    result = compare_arrays(name, got, expected, rtol=rtol, atol=atol)
+    if result or not hints:
+        return result
+    g = _flat(got)
+    for value, message in hints.items():
+        if g is not None and g.shape == () and np.isclose(float(g), value, rtol=rtol, atol=atol):
+            return failed(f"{result.message} {message}")
+    return result

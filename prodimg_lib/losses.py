@@ -1,0 +1,525 @@
+"""Loss functions in plain NumPy, with exercise checkers and worked examples.
+
+All losses take NumPy arrays (or anything :func:`numpy.asarray` accepts) and return
+a Python ``float``: the mean over every element, which is what the matching Keras
+loss returns for inputs of the same shape (Keras averages the last axis, then the
+batch). Bad input raises :class:`ValueError` with a message saying what is wrong.
+
+Conventions for the GAN losses: ``D(x)`` is the discriminator's probability that
+``x`` is real, real samples are labelled 1 and generated (fake) samples 0. A
+*score* is a probability in [0, 1]; a *logit* is the unbounded value before the
+sigmoid, ``D = sigmoid(logit)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Literal
+
+import numpy as np
+
+from .exercises import Case, CheckResult, check_cases, check_value
+from .ops import sigmoid
+
+__all__ = [
+    "EPSILON",
+    "sigmoid",
+    "logit",
+    "mse",
+    "binary_crossentropy",
+    "binary_crossentropy_from_logits",
+    "discriminator_loss",
+    "generator_loss",
+    "generator_loss_grad_wrt_logit",
+    "generator_loss_grad_wrt_score",
+    "mse_example",
+    "bce_example",
+    "adversarial_example",
+    "worked_examples",
+    "check_value",
+    "check_mse",
+    "check_bce",
+    "check_discriminator_loss",
+    "check_generator_loss",
+]
+
+#: Default clipping constant for probabilities, the same as ``keras.backend.epsilon()``.
+EPSILON = 1e-7
+
+GeneratorLossKind = Literal["non_saturating", "minimax"]
+_KINDS = ("non_saturating", "minimax")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _array(name: str, x: Any) -> np.ndarray:
+    """``x`` as a non-empty float64 array of finite numbers, or a ValueError."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of numbers ({exc}).") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: a loss needs at least one value.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
+
+
+def _probabilities(name: str, x: Any) -> np.ndarray:
+    arr = _array(name, x)
+    if arr.min() < 0.0 or arr.max() > 1.0:
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1], got values in [{arr.min():.4g}, {arr.max():.4g}]"
+            " (pass from_logits=True if these are logits)."
+        )
+    return arr
+
+
+def _same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} has shape {a.shape} but {b_name} has shape {b.shape}; they must match.")
+
+
+def _check_eps(eps: float) -> None:
+    if not 0.0 < eps < 0.5:
+        raise ValueError(f"eps must be in (0, 0.5), got {eps}.")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}.")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def logit(p: Any, eps: float = EPSILON) -> np.ndarray:
+    """Inverse of :func:`sigmoid`: ``ln(p / (1 - p))``, with ``p`` clipped to [eps, 1 - eps].
+
+    Args:
+        p: probabilities in [0, 1], any shape.
+    Returns:
+        Array of the same shape (finite values, about ±16.1 at the clipping limits).
+    """
+    _check_eps(eps)
+    p = np.clip(_probabilities("p", p), eps, 1.0 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """``ln(1 + exp(z))`` computed stably."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def mse(y_true: Any, y_pred: Any) -> float:
+    """Mean squared error ``mean((y_true - y_pred)**2)``.
+
+    Args:
+        y_true: targets, any shape.
+        y_pred: predictions, the same shape as ``y_true``.
+    Returns:
+        A float in [0, inf); the mean over all elements (same as
+        ``keras.losses.MeanSquaredError()`` for inputs of this shape).
+    Raises:
+        ValueError: empty input, mismatched shapes, NaN or infinite values.
+    """
+    y_true, y_pred = _array("y_true", y_true), _array("y_pred", y_pred)
+    _same_shape("y_true", y_true, "y_pred", y_pred)
+    return float(np.mean((y_true - y_pred) ** 2))
+
+
+def binary_crossentropy(y_true: Any, p: Any, eps: float = EPSILON) -> float:
+    """Binary cross-entropy from probabilities, ``mean(-y ln p - (1 - y) ln(1 - p))``.
+
+    ``p`` is clipped to [eps, 1 - eps] first, as Keras does, so that ``p = 0`` or
+    ``p = 1`` gives a large finite loss (at most ``-ln(eps)`` ≈ 16.1) rather than inf.
+
+    Args:
+        y_true: labels in [0, 1] (usually 0 or 1; soft labels are allowed), any shape.
+        p: predicted probabilities of the label 1, in [0, 1], same shape as ``y_true``.
+        eps: clipping constant in (0, 0.5).
+    Returns:
+        A float in [0, -ln(eps)] (natural logarithm, i.e. in nats).
+    Raises:
+        ValueError: empty input, mismatched shapes, values outside [0, 1].
+    """
+    _check_eps(eps)
+    y, p = _probabilities("y_true", y_true), _probabilities("p", p)
+    _same_shape("y_true", y, "p", p)
+    p = np.clip(p, eps, 1.0 - eps)
+    return float(np.mean(-(y * np.log(p) + (1.0 - y) * np.log1p(-p))))
+
+
+def binary_crossentropy_from_logits(y_true: Any, logits: Any) -> float:
+    """Binary cross-entropy from logits, computed stably.
+
+    Uses ``max(z, 0) - z*y + ln(1 + exp(-|z|))``, which equals
+    ``-y ln sigmoid(z) - (1 - y) ln(1 - sigmoid(z))`` but never overflows, even for
+    ``|z| = 1000`` (the naive form gives ``ln(0) = -inf`` there). No clipping is needed.
+
+    Args:
+        y_true: labels in [0, 1], any shape.
+        logits: unbounded real numbers, same shape as ``y_true``.
+    Returns:
+        A float in [0, inf).
+    Raises:
+        ValueError: empty input, mismatched shapes, labels outside [0, 1], NaN or inf logits.
+    """
+    y, z = _probabilities("y_true", y_true), _array("logits", logits)
+    _same_shape("y_true", y, "logits", z)
+    return float(np.mean(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+
+
+def _bce(y: float, scores: Any, name: str, from_logits: bool, eps: float) -> float:
+    """BCE of ``scores`` against the constant label ``y`` (1 = real, 0 = fake)."""
+    arr = _array(name, scores) if from_logits else _probabilities(name, scores)
+    labels = np.full_like(arr, y)
+    if from_logits:
+        return binary_crossentropy_from_logits(labels, arr)
+    return binary_crossentropy(labels, arr, eps)
+
+
+def discriminator_loss(real_scores: Any, fake_scores: Any, from_logits: bool = False, eps: float = EPSILON) -> float:
+    """Discriminator loss ``mean(-ln D(x)) + mean(-ln(1 - D(G(z))))``.
+
+    It is the **sum of two binary cross-entropies**: BCE of the real scores against
+    the label 1 plus BCE of the fake scores against the label 0, i.e. in Keras
+    ``bce(ones_like(real), real) + bce(zeros_like(fake), fake)``. With equal batch
+    sizes this is the mean over the batch of ``-ln D(x) - ln(1 - D(G(z)))``.
+
+    Args:
+        real_scores: ``D(x)`` on real samples, shape (batch,) or any shape; probabilities
+            in [0, 1], or logits if ``from_logits``.
+        fake_scores: ``D(G(z))`` on generated samples, any shape (may differ from the real one).
+        from_logits: True if the scores are logits (no sigmoid applied yet).
+        eps: clipping constant for probabilities (ignored for logits).
+    Returns:
+        A float in [0, inf): 0 for a perfect discriminator, ``2 ln 2`` ≈ 1.386 when it
+        outputs 0.5 everywhere; at most ``-2 ln(eps)`` ≈ 32.2 for probabilities.
+    Raises:
+        ValueError: empty input, probabilities outside [0, 1], NaN or infinite values.
+    """
+    _check_eps(eps)
+    return _bce(1.0, real_scores, "real_scores", from_logits, eps) + _bce(0.0, fake_scores, "fake_scores", from_logits, eps)
+
+
+def generator_loss(
+    fake_scores: Any,
+    kind: GeneratorLossKind = "non_saturating",
+    from_logits: bool = False,
+    eps: float = EPSILON,
+) -> float:
+    """Generator loss, to be minimised.
+
+    * ``"minimax"``: ``mean(ln(1 - D(G(z))))``, the original game value term. It is
+      ``-BCE(0, fake)``; its values are in (-inf, 0] (``ln(1-eps)`` to ``ln(eps)`` for
+      probabilities). It *saturates*: when the discriminator easily rejects the fakes
+      (``D(G(z))`` near 0) its gradient vanishes.
+    * ``"non_saturating"``: ``mean(-ln D(G(z)))`` = ``BCE(1, fake)``, in [0, inf): the
+      generator is trained to have its fakes labelled real. Strong gradient near ``D = 0``.
+
+    Args:
+        fake_scores: ``D(G(z))``, any shape; probabilities in [0, 1], or logits if ``from_logits``.
+        kind: ``"non_saturating"`` (the usual choice) or ``"minimax"``.
+        from_logits: True if the scores are logits.
+        eps: clipping constant for probabilities (ignored for logits).
+    Returns:
+        A float (range above).
+    Raises:
+        ValueError: unknown kind, empty input, probabilities outside [0, 1], NaN or inf.
+    """
+    _check_kind(kind)
+    _check_eps(eps)
+    if kind == "non_saturating":
+        return _bce(1.0, fake_scores, "fake_scores", from_logits, eps)
+    return -_bce(0.0, fake_scores, "fake_scores", from_logits, eps)
+
+
+def generator_loss_grad_wrt_logit(logits: Any, kind: GeneratorLossKind = "non_saturating") -> np.ndarray:
+    """Derivative of the per-sample generator loss with respect to the logit ``z``.
+
+    With ``D = sigmoid(z)``:
+
+    * minimax: ``d/dz ln(1 - sigmoid(z)) = -sigmoid(z)``, which tends to 0 as
+      ``D(G(z)) -> 0``: the gradient vanishes exactly when the generator is worst.
+    * non-saturating: ``d/dz -ln sigmoid(z) = sigmoid(z) - 1``, which tends to -1 there.
+
+    This is the gradient of each sample's term; the gradient of the batch mean
+    (:func:`generator_loss`) with respect to one logit is this divided by the batch size.
+
+    Args:
+        logits: ``z``, any shape (NaN and inf not allowed).
+        kind: ``"non_saturating"`` or ``"minimax"``.
+    Returns:
+        Array of the same shape, values in [-1, 0] (both kinds).
+    """
+    _check_kind(kind)
+    d = sigmoid(_array("logits", logits))
+    return -d if kind == "minimax" else d - 1.0
+
+
+def generator_loss_grad_wrt_score(scores: Any, kind: GeneratorLossKind = "non_saturating", eps: float = EPSILON) -> np.ndarray:
+    """Derivative of the per-sample generator loss with respect to the score ``D = D(G(z))``.
+
+    * minimax: ``d/dD ln(1 - D) = -1 / (1 - D)``, about -1 near ``D = 0``;
+    * non-saturating: ``d/dD -ln D = -1 / D``, very large near ``D = 0``.
+
+    The network's gradient also passes through the sigmoid (``dD/dz = D(1 - D)``),
+    which multiplies these by about ``D`` near 0: that is why, per logit, the minimax
+    gradient vanishes (see :func:`generator_loss_grad_wrt_logit`).
+
+    Args:
+        scores: probabilities in [0, 1], any shape; clipped to [eps, 1 - eps].
+    Returns:
+        Array of the same shape, values in [-1/eps, -1] (both kinds).
+    """
+    _check_kind(kind)
+    _check_eps(eps)
+    d = np.clip(_probabilities("scores", scores), eps, 1.0 - eps)
+    return -1.0 / (1.0 - d) if kind == "minimax" else -1.0 / d
+
+
+# --------------------------------------------------------------------------- worked examples
+
+
+def mse_example() -> dict[str, Any]:
+    """The source article's MSE example, corrected.
+
+    Ten predictions, nine off by 1 and one off by 2: the mean squared error is
+    ``(9 * 1**2 + 2**2) / 10 = 13 / 10 = 1.3``. The source article gives 1, which
+    would be the value if the error of 2 had not been squared (or had been 1).
+    """
+    y_true = np.array([3.0, 5.0, 2.0, 8.0, 6.0, 1.0, 4.0, 7.0, 9.0, 10.0])
+    errors = np.array([1.0] * 9 + [2.0])
+    y_pred = y_true + errors
+    return {
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "errors": errors,
+        "squared_errors": errors**2,
+        "mse": mse(y_true, y_pred),  # 1.3
+        "source_article_value": 1.0,
+        "note": "MSE = (9·1² + 2²)/10 = 13/10 = 1.3, not 1: every error is squared before averaging.",
+    }
+
+
+def bce_example() -> dict[str, Any]:
+    """A binary cross-entropy example with the per-sample terms (natural logarithm).
+
+    Labels ``[1, 1, 0, 0]``, predicted probabilities ``[0.9, 0.6, 0.2, 0.7]``:
+    terms ``-ln 0.9, -ln 0.6, -ln 0.8, -ln 0.3`` ≈ ``0.105, 0.511, 0.223, 1.204``,
+    mean ≈ 0.511. Confident right answers cost little, the confident wrong one (0.7
+    for a 0 label) costs most. With ``log10`` by mistake the mean would be ≈ 0.222.
+    """
+    y_true = np.array([1.0, 1.0, 0.0, 0.0])
+    p = np.array([0.9, 0.6, 0.2, 0.7])
+    terms = -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
+    return {
+        "y_true": y_true,
+        "p": p,
+        "per_sample": terms,
+        "bce": binary_crossentropy(y_true, p),
+        "bce_if_log10_were_used": float(np.mean(terms) / np.log(10.0)),
+        "note": "BCE = mean(-y·ln p - (1-y)·ln(1-p)) with the natural logarithm.",
+    }
+
+
+def adversarial_example(real_score: float = 0.9, fake_score: float = 0.2) -> dict[str, Any]:
+    """One real score ``D(x)`` and one fake score ``D(G(z))``, with every loss spelled out.
+
+    With the defaults ``D(x) = 0.9`` and ``D(G(z)) = 0.2``:
+
+    * discriminator: ``-ln 0.9 - ln(1 - 0.2)`` ≈ 0.105 + 0.223 = 0.329;
+    * generator, minimax: ``ln(1 - 0.2)`` ≈ -0.223 (gradient per logit ``-0.2``);
+    * generator, non-saturating: ``-ln 0.2`` ≈ 1.609 (gradient per logit ``-0.8``).
+    """
+    real, fake = np.array([real_score], dtype=np.float64), np.array([fake_score], dtype=np.float64)
+    z_fake = logit(fake)
+    return {
+        "real_score": float(real_score),
+        "fake_score": float(fake_score),
+        "discriminator_real_term": float(-np.log(np.clip(real, EPSILON, 1 - EPSILON))[0]),
+        "discriminator_fake_term": float(-np.log1p(-np.clip(fake, EPSILON, 1 - EPSILON))[0]),
+        "discriminator_loss": discriminator_loss(real, fake),
+        "generator_loss_minimax": generator_loss(fake, "minimax"),
+        "generator_loss_non_saturating": generator_loss(fake, "non_saturating"),
+        "grad_wrt_logit_minimax": float(generator_loss_grad_wrt_logit(z_fake, "minimax")[0]),
+        "grad_wrt_logit_non_saturating": float(generator_loss_grad_wrt_logit(z_fake, "non_saturating")[0]),
+        "note": "Losses use the natural logarithm; the discriminator loss is the sum of its two BCE terms.",
+    }
+
+
+def worked_examples() -> dict[str, dict[str, Any]]:
+    """All worked examples, keyed ``"mse"``, ``"bce"`` and ``"adversarial"``."""
+    return {"mse": mse_example(), "bce": bce_example(), "adversarial": adversarial_example()}
+
+
+# --------------------------------------------------------------------------- checker helpers
+
+
+def _show(x: np.ndarray) -> str:
+    """A short description of an input array for a checker message."""
+    x = np.asarray(x)
+    if x.size <= 4:
+        return np.array2string(x, precision=3, separator=", ")
+    return f"an array of shape {x.shape}"
+
+
+# --------------------------------------------------------------------------- loss checkers
+
+
+_LN10, _LN2 = float(np.log(10.0)), float(np.log(2.0))
+
+
+def _rng_cases(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def check_mse(fn: Callable[[np.ndarray, np.ndarray], Any] | None) -> CheckResult:
+    """Check a learner's ``fn(y_true, y_pred) -> float`` computing the mean squared error."""
+    rng = _rng_cases(1)
+    ex = mse_example()
+    inputs = [
+        (ex["y_true"], ex["y_pred"], "the worked example (nine errors of 1 and one of 2)"),
+        (rng.normal(size=8), rng.normal(size=8), "random 1-D inputs of length 8"),
+        (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), "random 2-D inputs of shape (4, 3)"),
+    ]
+    cases = []
+    for y_true, y_pred, label in inputs:
+        e = y_pred - y_true
+        ref = float(np.mean(e**2))
+        cases.append(
+            Case(
+                (y_true, y_pred),
+                ref,
+                label,
+                mistakes=(
+                    (np.sum(e**2), "That is the sum of the squared errors: divide by the number of values (take the mean)."),
+                    (np.sum(e**2) / len(e), "You divided by len(y_true), the number of rows: divide by the number of elements (np.mean does it)."),
+                    (np.sqrt(ref), "That is the root mean squared error: do not take the square root."),
+                    (np.mean(np.abs(e)), "That is the mean absolute error: square the errors instead of taking |error|."),
+                    (np.mean(e), "The errors were averaged without squaring them: positive and negative errors cancel."),
+                    (np.mean(-e), "The errors were averaged without squaring them: positive and negative errors cancel."),
+                    (ref / 2, "That is half the MSE: the ½ factor belongs to some derivations, not to the MSE itself."),
+                    (e**2, "You returned one squared error per element: take their mean to get a single number."),
+                ),
+            )
+        )
+    return check_cases("mse", fn, cases)
+
+
+def check_bce(fn: Callable[[np.ndarray, np.ndarray], Any] | None) -> CheckResult:
+    """Check a learner's ``fn(y_true, p) -> float``: binary cross-entropy from probabilities.
+
+    The test probabilities stay inside [0.02, 0.98], so clipping is not required to pass.
+    """
+    rng = _rng_cases(2)
+    ex = bce_example()
+    inputs = [
+        (ex["y_true"], ex["p"], "y_true=[1, 1, 0, 0], p=[0.9, 0.6, 0.2, 0.7]"),
+        (rng.integers(0, 2, size=10).astype(float), rng.uniform(0.02, 0.98, size=10), "random 0/1 labels, length 10"),
+        (rng.integers(0, 2, size=(4, 3)).astype(float), rng.uniform(0.02, 0.98, size=(4, 3)), "random 0/1 labels of shape (4, 3)"),
+        (rng.uniform(0, 1, size=5), rng.uniform(0.02, 0.98, size=5), "soft labels (values between 0 and 1)"),
+    ]
+    cases = []
+    for y, p, label in inputs:
+        pos, neg = y * np.log(p), (1 - y) * np.log(1 - p)
+        terms = -(pos + neg)
+        ref = float(np.mean(terms))
+        cases.append(
+            Case(
+                (y, p),
+                ref,
+                label,
+                mistakes=(
+                    (-np.mean(pos), "The (1 - y)·ln(1 - p) term is missing: without it, samples labelled 0 cost nothing."),
+                    (-np.mean(neg), "The y·ln(p) term is missing: without it, samples labelled 1 cost nothing."),
+                    (ref / _LN10, "That is the value with log10: cross-entropy uses the natural logarithm (np.log)."),
+                    (ref / _LN2, "That is the value with log2 (bits): use the natural logarithm (np.log)."),
+                    (-ref, "The sign is wrong: BCE is minus the mean log-likelihood, so it is never negative."),
+                    (np.mean(-pos + neg), "The sign of the (1 - y)·ln(1 - p) term is wrong: both terms are subtracted."),
+                    (np.sum(terms), "That is the sum over samples: take the mean."),
+                    (np.sum(terms) / len(terms), "You divided by len(y_true), the number of rows: take the mean over all elements."),
+                    (terms, "You returned one loss per element: take their mean."),
+                    (binary_crossentropy(p, y), "The arguments are swapped: the labels come first, fn(y_true, p)."),
+                ),
+                nonfinite_hint="(A log of 0? Check the argument order fn(y_true, p) and clip p to [eps, 1 - eps].)",
+            )
+        )
+    return check_cases("bce", fn, cases)
+
+
+def check_discriminator_loss(fn: Callable[[np.ndarray, np.ndarray], Any] | None) -> CheckResult:
+    """Check a learner's ``fn(real_scores, fake_scores) -> float`` (probabilities in, natural log).
+
+    Expected: ``mean(-ln D(x)) + mean(-ln(1 - D(G(z))))``.
+    """
+    rng = _rng_cases(3)
+    inputs = [
+        (np.array([0.9]), np.array([0.2]), "D(x)=[0.9], D(G(z))=[0.2]"),
+        (rng.uniform(0.05, 0.95, size=8), rng.uniform(0.05, 0.95, size=8), "random scores, batch of 8"),
+        (rng.uniform(0.05, 0.95, size=(6, 1)), rng.uniform(0.05, 0.95, size=(6, 1)), "random scores of shape (6, 1)"),
+    ]
+    cases = []
+    for real, fake, label in inputs:
+        r_term, f_term = -np.log(real), -np.log(1 - fake)
+        ref = float(np.mean(r_term) + np.mean(f_term))
+        cases.append(
+            Case(
+                (real, fake),
+                ref,
+                label,
+                mistakes=(
+                    (np.mean(r_term), "Only the real term -ln D(x) is there: add the fake term -ln(1 - D(G(z)))."),
+                    (np.mean(f_term), "Only the fake term -ln(1 - D(G(z))) is there: add the real term -ln D(x)."),
+                    (np.mean(-np.log(1 - real)) + np.mean(-np.log(fake)), "The labels are swapped: real samples are labelled 1 (-ln D(x)), fakes 0 (-ln(1 - D(G(z))))."),
+                    (np.mean(r_term) + np.mean(-np.log(fake)), "The fake term should be -ln(1 - D(G(z))), not -ln D(G(z))."),
+                    (np.mean(-np.log(1 - real)) + np.mean(f_term), "The real term should be -ln D(x), not -ln(1 - D(x))."),
+                    (-ref, "The sign is wrong: the discriminator *minimises* -ln D(x) - ln(1 - D(G(z))) (a non-negative loss)."),
+                    (ref / 2, "You averaged the two terms: the loss is their sum (two BCE terms added)."),
+                    (ref / _LN10, "That is the value with log10: use the natural logarithm (np.log)."),
+                    (np.sum(r_term) + np.sum(f_term), "That sums over the batch: take the mean over the batch."),
+                ),
+                nonfinite_hint="(A log of 0? Clip the scores to [eps, 1 - eps].)",
+            )
+        )
+    return check_cases("discriminator_loss", fn, cases)
+
+
+def check_generator_loss(fn: Callable[[np.ndarray], Any] | None, kind: GeneratorLossKind = "non_saturating") -> CheckResult:
+    """Check a learner's ``fn(fake_scores) -> float`` for the given kind of generator loss.
+
+    ``kind="non_saturating"``: ``mean(-ln D(G(z)))``; ``kind="minimax"``: ``mean(ln(1 - D(G(z))))``.
+    """
+    _check_kind(kind)
+    rng = _rng_cases(4)
+    inputs = [
+        (np.array([0.2]), "D(G(z))=[0.2]"),
+        (rng.uniform(0.05, 0.95, size=8), "random scores, batch of 8"),
+        (rng.uniform(0.001, 0.05, size=5), "scores near 0 (the discriminator spots the fakes)"),
+    ]
+    cases = []
+    for fake, label in inputs:
+        ns, mm = float(np.mean(-np.log(fake))), float(np.mean(np.log(1 - fake)))
+        ref = ns if kind == "non_saturating" else mm
+        common = (
+            (ref / _LN10, "That is the value with log10: use the natural logarithm (np.log)."),
+            (ref * len(fake), "That sums over the batch: take the mean."),
+        )
+        if kind == "non_saturating":
+            mistakes = (
+                (mm, "That is the minimax loss mean(ln(1 - D(G(z)))): the non-saturating loss is mean(-ln D(G(z)))."),
+                (-ns, "The sign is wrong: the generator minimises -ln D(G(z)), i.e. maximises ln D(G(z))."),
+                (-mm, "That is the discriminator's fake term -ln(1 - D(G(z))): the generator wants the opposite, -ln D(G(z))."),
+            )
+        else:
+            mistakes = (
+                (ns, "That is the non-saturating loss: the minimax generator loss is mean(ln(1 - D(G(z))))."),
+                (-mm, "The sign is wrong: the generator minimises ln(1 - D(G(z))) (the minus of the discriminator's fake term)."),
+                (-ns, "Use ln(1 - D(G(z))), not ln D(G(z))."),
+            )
+        cases.append(Case((fake,), ref, label, mistakes=mistakes + common))
+    return check_cases(f"generator_loss ({kind})", fn, cases)
