@@ -13,9 +13,15 @@ Modules (import the one you need, e.g. ``from prodimg_lib import data``):
 - ``notebooks``, ``course``, ``cli``: running the course headless.
 """
 
+from .env import quiet_tensorflow as _quiet_tensorflow
+
 __version__ = "0.1.0"
 
 # The course repository on GitHub ("owner/name"): the one place its address is written.
 # Colab badges and install cells in the notebooks are checked against it by the tests.
 GITHUB_REPO = "prodimg-course/product-image-deep-learning"
 GITHUB_URL = f"https://github.com/{GITHUB_REPO}"
+
+# Import TensorFlow (when Keras runs on it) now, without its C++ start-up lines on stderr,
+# so that a later `import keras` in a notebook prints nothing.
+_quiet_tensorflow()

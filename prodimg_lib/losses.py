@@ -286,55 +286,90 @@ def generator_loss_grad_wrt_score(scores: Any, kind: GeneratorLossKind = "non_sa
 
 
 def mse_example() -> dict[str, Any]:
-    """The source article's MSE example, corrected.
+    """The source article's MSE example (section 4.1), corrected.
 
-    Ten predictions, nine off by 1 and one off by 2: the mean squared error is
-    ``(9 * 1**2 + 2**2) / 10 = 13 / 10 = 1.3``. The source article gives 1, which
-    would be the value if the error of 2 had not been squared (or had been 1).
+    Ten samples: true values ``2, 4, 6, ..., 20`` and predictions ``3, 5, 7, ..., 19``
+    for the first nine and ``18`` for the last. The errors ``y - ŷ`` are nine times
+    ``-1`` and once ``2``, so the mean squared error is
+    ``(9 * 1**2 + 2**2) / 10 = 13 / 10 = 1.3``. The source article writes the sum as
+    ``1 + 1 + ... + 4`` and then gives ``10 / 10 = 1``, which is wrong: the sum is 13.
+
+    Returns:
+        A dict with ``y_true``, ``y_pred``, ``errors`` (``y_true - y_pred``),
+        ``squared_errors``, ``sum_squared_errors`` (13), ``mse`` (1.3),
+        ``source_article_value`` (1.0) and a one-line ``note``.
     """
-    y_true = np.array([3.0, 5.0, 2.0, 8.0, 6.0, 1.0, 4.0, 7.0, 9.0, 10.0])
-    errors = np.array([1.0] * 9 + [2.0])
-    y_pred = y_true + errors
+    y_true = np.arange(2.0, 21.0, 2.0)  # 2, 4, ..., 20
+    y_pred = np.append(np.arange(3.0, 20.0, 2.0), 18.0)  # 3, 5, ..., 19, then 18
+    errors = y_true - y_pred
     return {
         "y_true": y_true,
         "y_pred": y_pred,
         "errors": errors,
         "squared_errors": errors**2,
+        "sum_squared_errors": float(np.sum(errors**2)),  # 13
         "mse": mse(y_true, y_pred),  # 1.3
         "source_article_value": 1.0,
-        "note": "MSE = (9·1² + 2²)/10 = 13/10 = 1.3, not 1: every error is squared before averaging.",
+        "note": "MSE = (9·1² + 2²)/10 = 13/10 = 1.3, not 1: the squared errors sum to 13, not 10.",
     }
 
 
 def bce_example() -> dict[str, Any]:
-    """A binary cross-entropy example with the per-sample terms (natural logarithm).
+    """The source article's binary cross-entropy example (section 4.1), corrected.
 
-    Labels ``[1, 1, 0, 0]``, predicted probabilities ``[0.9, 0.6, 0.2, 0.7]``:
-    terms ``-ln 0.9, -ln 0.6, -ln 0.8, -ln 0.3`` ≈ ``0.105, 0.511, 0.223, 1.204``,
-    mean ≈ 0.511. Confident right answers cost little, the confident wrong one (0.7
-    for a 0 label) costs most. With ``log10`` by mistake the mean would be ≈ 0.222.
+    The six rows the article shows: labels ``[0, 1, 0, 1, 0, 1]`` and predicted
+    probabilities of the label 1 ``[0.6, 0.4, 0.8, 0.2, 0.9, 0.1]``. Every prediction
+    is on the wrong side of 0.5, which is why the loss is large. The per-sample terms
+    ``-[y ln p + (1 - y) ln(1 - p)]`` are ``-ln 0.4, -ln 0.4, -ln 0.2, -ln 0.2, -ln 0.1,
+    -ln 0.1`` ≈ ``0.916, 0.916, 1.609, 1.609, 2.303, 2.303``; their mean (what Keras
+    computes) is ``-ln 0.2`` ≈ 1.609.
+
+    The article drops the ``(1 - y) ln(1 - p)`` terms of the rows labelled 0, uses wrong
+    logarithm values (0.417 for ``-ln 0.4`` and 2.995 for ``-ln 0.2``), writes the sum
+    without brackets and arrives at 3.48.
+
+    Returns:
+        A dict with ``y_true``, ``p``, ``per_sample``, ``bce`` (the mean, ≈ 1.609),
+        ``bce_sum`` (the sum, ≈ 9.657), ``bce_without_negative_terms`` (the mean with the
+        ``(1 - y) ln(1 - p)`` terms dropped, as in the article, ≈ 0.805),
+        ``bce_if_log10_were_used``, ``wrong_side`` (True where the prediction is on the
+        wrong side of 0.5), ``source_article_value`` (3.48) and a ``note``.
     """
-    y_true = np.array([1.0, 1.0, 0.0, 0.0])
-    p = np.array([0.9, 0.6, 0.2, 0.7])
+    y_true = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    p = np.array([0.6, 0.4, 0.8, 0.2, 0.9, 0.1])
     terms = -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
     return {
         "y_true": y_true,
         "p": p,
         "per_sample": terms,
-        "bce": binary_crossentropy(y_true, p),
+        "bce": binary_crossentropy(y_true, p),  # -ln 0.2 ≈ 1.609
+        "bce_sum": float(np.sum(terms)),
+        "bce_without_negative_terms": float(np.mean(-y_true * np.log(p))),
         "bce_if_log10_were_used": float(np.mean(terms) / np.log(10.0)),
-        "note": "BCE = mean(-y·ln p - (1-y)·ln(1-p)) with the natural logarithm.",
+        "wrong_side": (p >= 0.5) != (y_true == 1.0),
+        "source_article_value": 3.48,
+        "note": "BCE = -(1/n)·Σ[y·ln p + (1-y)·ln(1-p)] with the natural logarithm; every row counts.",
     }
 
 
 def adversarial_example(real_score: float = 0.9, fake_score: float = 0.2) -> dict[str, Any]:
-    """One real score ``D(x)`` and one fake score ``D(G(z))``, with every loss spelled out.
+    """The source article's adversarial example (section 4.1), corrected.
 
-    With the defaults ``D(x) = 0.9`` and ``D(G(z)) = 0.2``:
+    One real score ``D(x)`` and one fake score ``D(G(z))``, with every loss spelled out.
+    With the article's values ``D(x) = 0.9`` and ``D(G(z)) = 0.2`` (the defaults):
 
-    * discriminator: ``-ln 0.9 - ln(1 - 0.2)`` ≈ 0.105 + 0.223 = 0.329;
+    * discriminator: ``-ln 0.9 - ln(1 - 0.2)`` ≈ 0.105 + 0.223 = 0.329 (the article adds
+      four terms with wrong values and gets 3.906);
     * generator, minimax: ``ln(1 - 0.2)`` ≈ -0.223 (gradient per logit ``-0.2``);
-    * generator, non-saturating: ``-ln 0.2`` ≈ 1.609 (gradient per logit ``-0.8``).
+    * generator, non-saturating: ``-ln 0.2`` ≈ 1.609 (gradient per logit ``-0.8``);
+    * the article's generator loss ``-ln(1 - D(G(z)))`` ≈ 0.223 has the wrong sign:
+      minimising it would push ``D(G(z))`` towards 0 (its gradient per logit is ``+0.2``).
+
+    Returns:
+        A dict with the scores, the two discriminator terms, ``discriminator_loss``, both
+        generator losses and their gradients with respect to the fake logit,
+        ``source_article_generator_loss`` and its gradient, ``source_article_discriminator_loss``
+        (3.906) and a ``note``.
     """
     real, fake = np.array([real_score], dtype=np.float64), np.array([fake_score], dtype=np.float64)
     z_fake = logit(fake)
@@ -348,6 +383,9 @@ def adversarial_example(real_score: float = 0.9, fake_score: float = 0.2) -> dic
         "generator_loss_non_saturating": generator_loss(fake, "non_saturating"),
         "grad_wrt_logit_minimax": float(generator_loss_grad_wrt_logit(z_fake, "minimax")[0]),
         "grad_wrt_logit_non_saturating": float(generator_loss_grad_wrt_logit(z_fake, "non_saturating")[0]),
+        "source_article_generator_loss": -generator_loss(fake, "minimax"),
+        "grad_wrt_logit_source_article": -float(generator_loss_grad_wrt_logit(z_fake, "minimax")[0]),
+        "source_article_discriminator_loss": 3.906,
         "note": "Losses use the natural logarithm; the discriminator loss is the sum of its two BCE terms.",
     }
 
@@ -419,7 +457,7 @@ def check_bce(fn: Callable[[np.ndarray, np.ndarray], Any] | None) -> CheckResult
     rng = _rng_cases(2)
     ex = bce_example()
     inputs = [
-        (ex["y_true"], ex["p"], "y_true=[1, 1, 0, 0], p=[0.9, 0.6, 0.2, 0.7]"),
+        (ex["y_true"], ex["p"], "the worked example y_true=[0, 1, 0, 1, 0, 1], p=[0.6, 0.4, 0.8, 0.2, 0.9, 0.1]"),
         (rng.integers(0, 2, size=10).astype(float), rng.uniform(0.02, 0.98, size=10), "random 0/1 labels, length 10"),
         (rng.integers(0, 2, size=(4, 3)).astype(float), rng.uniform(0.02, 0.98, size=(4, 3)), "random 0/1 labels of shape (4, 3)"),
         (rng.uniform(0, 1, size=5), rng.uniform(0.02, 0.98, size=5), "soft labels (values between 0 and 1)"),

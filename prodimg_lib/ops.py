@@ -518,17 +518,26 @@ def worked_example_conv_patch() -> dict[str, Any]:
     A 3x3 patch of ones under the kernel ``[[1, 0, 1], [1, 0, 1], [1, 0, 1]]`` gives
     ``sum(patch * kernel) = 6`` (six ones meet six ones; the article says 3). Then
     ``ReLU(6) = 6`` and ``sigmoid(6) = 0.9975``.
+
+    The article's written expansion, ``1*1 + 1*0 + 1*1 + 1*0 + 1*1 + 1*0 + 1*1 + 1*0 + 1*1``,
+    alternates the kernel factors 1, 0, 1, 0, ... over all nine products, which is not the
+    kernel read row by row (1, 0, 1, 1, 0, 1, 1, 0, 1); its terms add up to 5
+    (``article_expansion_factors`` and ``article_expansion_sum``).
     """
     patch = np.ones((3, 3))
     kernel = np.array([[1.0, 0.0, 1.0]] * 3)
     value = float(np.sum(patch * kernel))
+    article_factors = np.array([1.0, 0.0] * 4 + [1.0])  # the kernel factors as the article writes them
     return {
         "patch": patch,
         "kernel": kernel,
         "conv": value,  # 6.0
         "article_value": 3.0,  # what the source article wrongly states
+        "article_expansion_factors": article_factors,
+        "article_expansion_sum": float(np.sum(patch.reshape(-1) * article_factors)),  # 5.0
         "relu": float(relu(value)),  # 6.0
         "sigmoid": float(sigmoid(value)),  # 0.99752738
+        "tanh": float(tanh(value)),  # 0.99998771
     }
 
 
@@ -583,6 +592,15 @@ def _to_array(value: Any) -> np.ndarray | None:
         return None
 
 
+def _call(name: str, fn: Callable[..., Any] | None, *args: Any) -> tuple[Any, CheckResult | None]:
+    """Run a learner's function; a ``None`` result (an unfinished ``...`` body, or a missing
+    ``return``) is reported as such instead of as a wrong shape."""
+    got, error = run_candidate(name, fn, *args)
+    if error is None and got is None:
+        return None, failed(f"{name} returned None: its body is still empty (`...`) or it has no `return` statement.")
+    return got, error
+
+
 def check_conv2d(fn: Callable[..., Any] | None) -> CheckResult:
     """Check a learner's ``fn(x, w, b)``: stride 1, 'valid' padding, NHWC, Keras kernel layout.
 
@@ -595,7 +613,7 @@ def check_conv2d(fn: Callable[..., Any] | None) -> CheckResult:
         (rng.normal(size=(2, 6, 7, 3)), rng.normal(size=(3, 2, 3, 4)), rng.normal(size=4)),
     ]
     for x, w, b in cases:
-        got, error = run_candidate("your conv2d", fn, x.copy(), w.copy(), b.copy())
+        got, error = _call("your conv2d", fn, x.copy(), w.copy(), b.copy())
         if error is not None:
             return error
         got_arr = _to_array(_first(got))
@@ -626,7 +644,7 @@ def check_output_size(fn: Callable[..., Any] | None) -> CheckResult:
     cases = [(28, 3, 1, "valid"), (28, 3, 1, "same"), (28, 5, 2, "valid"), (28, 5, 2, "same"),
              (7, 2, 2, "valid"), (7, 2, 2, "same"), (32, 1, 3, "valid"), (5, 5, 1, "valid")]
     for n, k, s, p in cases:
-        got, error = run_candidate("your output-size function", fn, n, k, s, p)
+        got, error = _call("your output-size function", fn, n, k, s, p)
         if error is not None:
             return error
         expected = conv_output_size(n, k, s, p)
@@ -654,7 +672,7 @@ def check_maxpool(fn: Callable[..., Any] | None) -> CheckResult:
     rng = np.random.default_rng(1)
     cases = [(np.arange(16.0).reshape(1, 4, 4, 1), 2, 2), (rng.normal(size=(2, 7, 6, 3)), 2, 2), (rng.normal(size=(1, 7, 7, 2)), 3, 2)]
     for x, pool, stride in cases:
-        got, error = run_candidate("your max pooling", fn, x.copy(), pool, stride)
+        got, error = _call("your max pooling", fn, x.copy(), pool, stride)
         if error is not None:
             return error
         got_arr = _to_array(_first(got))
@@ -686,7 +704,7 @@ def check_softmax(fn: Callable[..., Any] | None) -> CheckResult:
     ]
     for z in cases:
         with np.errstate(all="ignore"):  # a naive exp(1000) overflows: report it, don't warn
-            got, error = run_candidate("your softmax", fn, z.copy())
+            got, error = _call("your softmax", fn, z.copy())
         if error is not None:
             return error
         got_arr = _to_array(got)
@@ -722,7 +740,7 @@ def check_dense(fn: Callable[..., Any] | None) -> CheckResult:
     """Check a learner's ``fn(x, w, b)``: ``x (N, D)``, Keras kernel ``w (D, M)``, ``b (M,)`` -> ``(N, M)``."""
     rng = np.random.default_rng(2)
     x, w, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=5)
-    got, error = run_candidate("your dense layer", fn, x.copy(), w.copy(), b.copy())
+    got, error = _call("your dense layer", fn, x.copy(), w.copy(), b.copy())
     if error is not None:
         return error
     got_arr = _to_array(_first(got))

@@ -11,7 +11,7 @@ import json
 import math
 from numbers import Real
 
-__all__ = ["METRICS_MIME", "report_metrics", "metrics_of"]
+__all__ = ["METRICS_MIME", "clean_metrics", "report_metrics", "metrics_of"]
 
 METRICS_MIME = "application/vnd.prodimg.metrics+json"
 
@@ -29,12 +29,14 @@ def _plain(value):
     raise TypeError(f"metrics must be numbers, strings or booleans, got {type(value).__name__}")
 
 
-def report_metrics(**metrics) -> dict:
-    """Display the notebook's headline numbers and hand them to the course runner.
+def clean_metrics(**metrics) -> dict:
+    """The metrics as plain JSON values; NaN, infinities and non-numbers are errors."""
+    return {name: _plain(value) for name, value in metrics.items()}
 
-    Returns the metrics as plain Python values.
-    """
-    clean = {name: _plain(value) for name, value in metrics.items()}
+
+def report_metrics(**metrics) -> None:
+    """Display the notebook's headline numbers and hand them to the course runner."""
+    clean = clean_metrics(**metrics)
     text = "\n".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in clean.items())
     try:
         from IPython.display import display
@@ -42,7 +44,6 @@ def report_metrics(**metrics) -> dict:
         display({METRICS_MIME: clean, "text/plain": text}, raw=True)
     except ImportError:  # plain Python: just print them
         print(text)
-    return clean
 
 
 def metrics_of(notebook) -> dict:

@@ -5,7 +5,7 @@ import pytest
 
 from prodimg_lib import cli
 from prodimg_lib.course import run_course
-from prodimg_lib.report import METRICS_MIME, metrics_of, report_metrics
+from prodimg_lib.report import METRICS_MIME, clean_metrics, metrics_of, report_metrics
 
 
 def _notebook(path, body):
@@ -39,7 +39,7 @@ def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
 
 
 def test_report_metrics_round_trip_through_a_notebook_output():
-    clean = report_metrics(accuracy=0.91, n=3, name="x")
+    clean = clean_metrics(accuracy=0.91, n=3, name="x")
     output = nbformat.v4.new_output("display_data", data={METRICS_MIME: clean, "text/plain": "..."})
     cell = nbformat.v4.new_code_cell("")
     cell.outputs = [output]
@@ -50,6 +50,11 @@ def test_report_metrics_round_trip_through_a_notebook_output():
 def test_report_metrics_rejects_non_numbers(bad):
     with pytest.raises((TypeError, ValueError)):
         report_metrics(x=bad)
+
+
+def test_report_metrics_prints_outside_jupyter(capsys):
+    assert report_metrics(accuracy=0.91234, profile="cpu") is None
+    assert "accuracy: 0.9123" in capsys.readouterr().out
 
 
 def test_cli_rejects_an_unknown_profile(capsys):

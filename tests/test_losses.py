@@ -174,19 +174,63 @@ def test_bad_input_raises_value_error(call, match: str) -> None:
 # --------------------------------------------------------------------------- worked examples
 
 
-def test_worked_examples_are_correct() -> None:
-    ex = L.worked_examples()
-    assert ex["mse"]["mse"] == pytest.approx(1.3)
-    assert ex["mse"]["source_article_value"] != pytest.approx(1.3)
-    assert np.mean(ex["mse"]["errors"] ** 2) == pytest.approx(1.3)
-    assert ex["bce"]["bce"] == pytest.approx(np.mean(-np.log([0.9, 0.6, 0.8, 0.3])))
-    adv = ex["adversarial"]
+def test_mse_worked_example_is_the_articles_corrected() -> None:
+    ex = L.mse_example()
+    np.testing.assert_array_equal(ex["y_true"], [2, 4, 6, 8, 10, 12, 14, 16, 18, 20])
+    np.testing.assert_array_equal(ex["y_pred"], [3, 5, 7, 9, 11, 13, 15, 17, 19, 18])
+    np.testing.assert_array_equal(ex["errors"], [-1] * 9 + [2])
+    assert ex["sum_squared_errors"] == pytest.approx(13.0)
+    assert ex["mse"] == pytest.approx(1.3)
+    assert ex["mse"] == pytest.approx(keras_value(keras.losses.MeanSquaredError(), ex["y_true"], ex["y_pred"]), rel=RTOL)
+    assert ex["source_article_value"] == 1.0
+
+
+def test_bce_worked_example_is_the_articles_corrected() -> None:
+    ex = L.bce_example()
+    np.testing.assert_array_equal(ex["y_true"], [0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(ex["p"], [0.6, 0.4, 0.8, 0.2, 0.9, 0.1])
+    np.testing.assert_allclose(ex["per_sample"], -np.log([0.4, 0.4, 0.2, 0.2, 0.1, 0.1]), rtol=1e-12)
+    np.testing.assert_allclose(np.round(ex["per_sample"], 3), [0.916, 0.916, 1.609, 1.609, 2.303, 2.303])
+    assert ex["bce"] == pytest.approx(-np.log(0.2))  # mean of the six terms, ≈ 1.609
+    assert round(ex["bce"], 3) == 1.609
+    assert ex["bce"] == pytest.approx(keras_value(keras.losses.BinaryCrossentropy(), ex["y_true"], ex["p"]), rel=RTOL)
+    assert ex["bce_sum"] == pytest.approx(6 * ex["bce"])
+    assert ex["bce_without_negative_terms"] == pytest.approx(np.mean(-np.log([0.4, 0.2, 0.1])) / 2)
+    assert ex["wrong_side"].all()  # every prediction is on the wrong side of 0.5
+    assert ex["source_article_value"] == pytest.approx(3.48)
+
+
+def test_adversarial_worked_example_is_the_articles_corrected() -> None:
+    adv = L.adversarial_example()
+    assert (adv["real_score"], adv["fake_score"]) == (0.9, 0.2)
+    assert adv["discriminator_real_term"] == pytest.approx(-np.log(0.9))
+    assert adv["discriminator_fake_term"] == pytest.approx(-np.log(0.8))
     assert adv["discriminator_loss"] == pytest.approx(-np.log(0.9) - np.log(0.8))
+    assert round(adv["discriminator_loss"], 3) == 0.329
     assert adv["discriminator_loss"] == pytest.approx(adv["discriminator_real_term"] + adv["discriminator_fake_term"])
     assert adv["generator_loss_minimax"] == pytest.approx(np.log(0.8))
+    assert round(adv["generator_loss_minimax"], 3) == -0.223
     assert adv["generator_loss_non_saturating"] == pytest.approx(-np.log(0.2))
+    assert round(adv["generator_loss_non_saturating"], 3) == 1.609
     assert adv["grad_wrt_logit_minimax"] == pytest.approx(-0.2)
     assert adv["grad_wrt_logit_non_saturating"] == pytest.approx(-0.8)
+    # The article's L_G = -ln(1 - D(G(z))) is minus the minimax loss: descending it lowers D(G(z)).
+    assert adv["source_article_generator_loss"] == pytest.approx(-np.log(0.8))
+    assert adv["grad_wrt_logit_source_article"] == pytest.approx(0.2)
+    assert adv["source_article_discriminator_loss"] == pytest.approx(3.906)
+
+
+def test_worked_examples_collects_all_three() -> None:
+    ex = L.worked_examples()
+    assert set(ex) == {"mse", "bce", "adversarial"}
+    assert ex["mse"]["mse"] == pytest.approx(1.3)
+
+
+def test_check_value_on_the_worked_examples() -> None:
+    assert L.check_value("MSE", 1.3, L.mse_example()["mse"])
+    assert not L.check_value("MSE", L.mse_example()["source_article_value"], L.mse_example()["mse"])
+    assert L.check_value("BCE", 1.609, L.bce_example()["bce"])
+    assert L.check_value("L_D", 0.329, L.adversarial_example()["discriminator_loss"], rtol=2e-3)
 
 
 # --------------------------------------------------------------------------- checkers

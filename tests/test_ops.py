@@ -314,6 +314,12 @@ def test_worked_example_conv_patch():
     assert ex["conv"] == 6.0 and ex["article_value"] != ex["conv"]
     assert ex["relu"] == 6.0
     assert ex["sigmoid"] == pytest.approx(0.9975, abs=5e-5)
+    assert ex["tanh"] == pytest.approx(0.99998771, abs=1e-8) and ex["tanh"] < 1.0
+    # the article's own expansion: nine products, kernel factors alternating 1, 0, ... -> 5
+    assert ex["article_expansion_factors"].shape == (9,)
+    assert ex["article_expansion_sum"] == 5.0
+    assert len({ex["conv"], ex["article_value"], ex["article_expansion_sum"]}) == 3
+    np.testing.assert_array_equal(ex["kernel"].reshape(-1), [1, 0, 1, 1, 0, 1, 1, 0, 1])
     out, _ = ops.conv2d_forward(ex["patch"][None, :, :, None], ex["kernel"][:, :, None, None], np.zeros(1))
     assert out.item() == ex["conv"]
 
@@ -419,6 +425,16 @@ def test_checker_explains_typical_mistakes(name, index):
     assert not result
     assert len(result.message) > 20
     assert hint in result.message, result.message
+
+
+@pytest.mark.parametrize("name", list(CHECKER_CASES))
+def test_checker_explains_a_function_that_returns_none(name):
+    def unfinished(*args):
+        ...  # what an exercise cell holds before the learner answers
+
+    result = CHECKER_CASES[name][0](unfinished)
+    assert not result
+    assert "returned None" in result.message and "return" in result.message
 
 
 def test_checker_rejects_non_function():
