@@ -31,6 +31,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -50,6 +51,8 @@ __all__ = [
     "load_for_profile",
     "sample_path",
     "make_sample",
+    "IMAGE_SHAPE",
+    "as_model_images",
     "to_minus_one_one",
     "from_minus_one_one",
     "check_scaling",
@@ -70,6 +73,7 @@ CLASS_NAMES: tuple[str, ...] = (
     "Ankle boot",
 )
 NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28, 1)  # one Fashion-MNIST image as the models see it: (height, width, channels)
 
 # Published SHA-256 of the decompressed files; (file name, digest, expected shape).
 _FILES: dict[str, tuple[str, str, tuple[int, ...]]] = {
@@ -382,6 +386,66 @@ def to_minus_one_one(images: np.ndarray) -> np.ndarray:
                 f"images must hold pixel values in [0, 255]; got values in [{images.min()}, {images.max()}]"
             )
     return images.astype(np.float32) / 127.5 - 1.0
+
+
+def as_model_images(
+    images, name: str = "images", image_shape: tuple[int, ...] = IMAGE_SHAPE, *, unit_range: str = "warn"
+) -> np.ndarray:
+    """Check that ``images`` are model input: shape (N, *image_shape), float in [-1, 1], finite.
+
+    Args:
+        images: the array to check (float32 or another float dtype, which is converted).
+        name: how the array is named in error messages (e.g. "x_train").
+        image_shape: the expected (H, W, C) of one image.
+
+    Returns:
+        ``images`` as float32 (no copy when it already is).
+
+    Raises:
+        TypeError: uint8 pixels (scale them with ``data.to_minus_one_one``) or non-float values.
+        ValueError: a missing channel axis, another shape, no images, NaN, or values outside [-1, 1].
+
+    ``unit_range`` says what to do when every value is in [0, 1] (images scaled with 1/255
+    instead of to [-1, 1]): "warn", or "error" where that is certainly wrong (real images for
+    a GAN whose generator ends in tanh: the discriminator would tell them apart by brightness).
+    """
+    images = np.asarray(images)
+    image_shape = tuple(int(s) for s in image_shape)
+    if images.dtype == np.uint8:
+        raise TypeError(
+            f"{name} are uint8 pixels in [0, 255]; the model expects float32 in [-1, 1]: "
+            f"use to_minus_one_one({name})"
+            + ("[..., None] (which also adds the channel axis)" if images.shape[1:] == image_shape[:-1] else "")
+        )
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"{name} must be float images in [-1, 1], got dtype {images.dtype}")
+    if images.ndim == len(image_shape) and images.shape[1:] == image_shape[:-1] and image_shape[-1] == 1:
+        raise ValueError(
+            f"{name} has shape {images.shape}, without the channel axis; use {name}[..., None] to get "
+            f"(N, {', '.join(map(str, image_shape))})"
+        )
+    if images.ndim != len(image_shape) + 1 or images.shape[1:] != image_shape:
+        raise ValueError(f"{name} must have shape (N, {', '.join(map(str, image_shape))}), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{name} holds no images")
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"{name} contains NaN or infinite values (a diverged generator produces these)")
+    low, high = float(images.min()), float(images.max())
+    if low < -1.001 or high > 1.001:
+        hint = " (uint8-like pixel values: use to_minus_one_one)" if high > 1.5 else ""
+        raise ValueError(f"{name} must lie in [-1, 1], got values in [{low:.4g}, {high:.4g}]{hint}")
+    if low >= 0.0 and high > 0.0:
+        message = (
+            f"every value of {name} is in [{low:.3g}, {high:.3g}], which looks like [0, 1] scaling (rescale=1/255); "
+            "the course's models expect [-1, 1], where the black background is -1: use x * 2 - 1, or "
+            "to_minus_one_one on uint8 pixels"
+        )
+        if unit_range == "error":
+            raise ValueError(message)
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return images.astype(np.float32, copy=False)
+
+
 
 
 def from_minus_one_one(x: np.ndarray, *, dtype: str = "uint8") -> np.ndarray:

@@ -1,0 +1,333 @@
+"""The GAN model: losses, train_step, data pipeline, divergence, sample grids, checkpoints and resume."""
+
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+from PIL import Image
+
+from prodimg_lib import data, gan, losses
+from prodimg_lib.models import dcgan
+
+LATENT = 8
+WIDTH = 4
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """256 images (N, 28, 28, 1) in [-1, 1] from the committed sample, with their labels."""
+    fm = data.load_sample()
+    return data.to_minus_one_one(fm.x_train[:256])[..., None], fm.y_train[:256].astype(np.int32)
+
+
+def _adam():
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def make_gan(seed=0, conditional=False, width=WIDTH, dropout=0.3, compile=True, **compile_kwargs):
+    keras.utils.set_random_seed(seed)
+    if conditional:
+        g = dcgan.build_conditional_generator(LATENT, 10, width)
+        d = dcgan.build_conditional_discriminator(10, width, dropout=dropout)
+    else:
+        g = dcgan.build_generator(LATENT, width)
+        d = dcgan.build_discriminator(width, dropout=dropout)
+    model = gan.GAN(g, d, latent_dim=LATENT, conditional=conditional, seed=seed)
+    if compile:
+        compile_kwargs.setdefault("d_optimizer", _adam())
+        compile_kwargs.setdefault("g_optimizer", _adam())
+        model.compile(**compile_kwargs)
+    return model
+
+
+def _numpy(x):
+    return ops.convert_to_numpy(x)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def test_loss_functions_agree_with_the_numpy_references():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(0, 3, (16, 1)), rng.normal(0, 3, (16, 1))
+    real[0], fake[0] = 60.0, -60.0  # far in the tails: stable from logits
+    assert float(gan.d_loss_from_logits(real, fake)) == pytest.approx(losses.discriminator_loss(real, fake, from_logits=True), rel=1e-5)
+    for kind in gan.LOSS_KINDS:
+        assert float(gan.g_loss_from_logits(fake, kind)) == pytest.approx(
+            losses.generator_loss(fake, kind, from_logits=True), rel=1e-5, abs=1e-6
+        )
+    with pytest.raises(ValueError, match="loss must be one of"):
+        gan.g_loss_from_logits(fake, "wasserstein")
+
+
+def test_one_sided_label_smoothing_changes_only_the_real_term():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(2, 1, (32, 1)), rng.normal(-2, 1, (32, 1))
+    smoothed = float(gan.d_loss_from_logits(real, fake, label_smoothing=0.1))
+    expected = losses.binary_crossentropy_from_logits(np.full_like(real, 0.9), real) + losses.binary_crossentropy_from_logits(
+        np.zeros_like(fake), fake
+    )
+    assert smoothed == pytest.approx(expected, rel=1e-5)
+    # one-sided: the increase does not depend on the fake logits at all
+    other_fake = rng.normal(0, 1, (32, 1))
+    delta = smoothed - float(gan.d_loss_from_logits(real, fake))
+    delta_other = float(gan.d_loss_from_logits(real, other_fake, 0.1)) - float(gan.d_loss_from_logits(real, other_fake))
+    assert delta == pytest.approx(delta_other, abs=1e-6) and delta > 0  # confident real logits now cost more
+
+
+@pytest.mark.parametrize("loss, smoothing", [("non_saturating", 0.0), ("minimax", 0.0), ("non_saturating", 0.2)])
+def test_train_step_computes_the_documented_losses(sample, loss, smoothing):
+    """One step with learning rate 0: the logged losses equal the loss functions applied by hand.
+
+    Real images are labelled 1 and fakes 0, and the generator's loss goes through D(G(z)).
+    """
+    images = sample[0][:32]
+    model = make_gan(
+        seed=3, dropout=0.0, d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0),
+        loss=loss, label_smoothing=smoothing,
+    )
+    logs = model.fit(gan.make_dataset(images, 32, shuffle=False), epochs=1, verbose=0).history
+
+    seeds = keras.random.SeedGenerator(3)  # replays the GAN's noise: the same seed, the same draws
+    z1 = keras.random.normal((32, LATENT), seed=seeds)
+    z2 = keras.random.normal((32, LATENT), seed=seeds)
+    real_logits = model.discriminator(images, training=True)
+    fake_logits = model.discriminator(model.generator(z1, training=True), training=True)
+    g_logits = model.discriminator(model.generator(z2, training=True), training=True)
+    real_np, fake_np = _numpy(real_logits), _numpy(fake_logits)
+    expected_d = losses.binary_crossentropy_from_logits(np.full_like(real_np, 1 - smoothing), real_np) + (
+        losses.binary_crossentropy_from_logits(np.zeros_like(fake_np), fake_np)
+    )
+    assert logs["d_loss"][0] == pytest.approx(expected_d, rel=1e-4)
+    assert logs["g_loss"][0] == pytest.approx(losses.generator_loss(_numpy(g_logits), loss, from_logits=True), rel=1e-4)
+    assert logs["d_real"][0] == pytest.approx(float(np.mean(losses.sigmoid(real_np))), rel=1e-4)
+    assert logs["d_fake"][0] == pytest.approx(float(np.mean(losses.sigmoid(fake_np))), rel=1e-4)
+
+
+# --------------------------------------------------------------------------- set-up errors
+
+
+def test_compile_and_construction_errors_are_clear():
+    g, d = dcgan.build_generator(LATENT, WIDTH), dcgan.build_discriminator(WIDTH)
+    with pytest.raises(ValueError, match="latent_dim is 16 but the generator takes noise of length 8"):
+        gan.GAN(g, d, latent_dim=16)
+    with pytest.raises(ValueError, match="conditional=True needs the conditional models"):
+        gan.GAN(g, d, latent_dim=LATENT, conditional=True)
+    with pytest.raises(dcgan.IncompatibleModelsError):
+        gan.GAN(g, dcgan.build_discriminator(WIDTH, image_shape=(32, 32, 1)), latent_dim=LATENT)
+    model = gan.GAN(g, d, latent_dim=LATENT)
+    with pytest.raises(RuntimeError, match="compile the GAN first"):
+        model.fit(np.zeros((4, 28, 28, 1), np.float32))
+    opt = _adam()
+    with pytest.raises(ValueError, match="two different optimizer objects"):
+        model.compile(opt, opt)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        model.compile(_adam(), _adam(), loss="hinge")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        model.compile(_adam(), _adam(), label_smoothing=0.7)
+
+
+def test_gan_is_registered_and_its_config_round_trips():
+    model = make_gan(compile=False, conditional=True)
+    assert keras.saving.get_registered_name(gan.GAN) == "prodimg_lib>GAN"
+    clone = gan.GAN.from_config(model.get_config())
+    assert clone.conditional and clone.num_classes == 10 and clone.latent_dim == LATENT
+    assert clone.generator.output_shape == (None, 28, 28, 1)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_make_dataset_batches(sample):
+    images, labels = sample
+    ds = gan.make_dataset(images, 100)
+    batches = list(ds)
+    assert len(batches) == 2 and all(tuple(b.shape) == (100, 28, 28, 1) for b in batches)  # remainder dropped
+    x, y = next(iter(gan.make_dataset(images, 64, labels=labels, shuffle=False)))
+    np.testing.assert_array_equal(_numpy(x), images[:64])
+    np.testing.assert_array_equal(_numpy(y), labels[:64])
+
+
+def test_too_little_data_for_one_batch_is_an_error(sample):
+    with pytest.raises(ValueError, match="too little data for one batch: 10 images but batch_size=32"):
+        gan.make_dataset(sample[0][:10], 32)
+
+
+@pytest.mark.parametrize(
+    "transform, message",
+    [
+        (lambda x: data.from_minus_one_one(x), "uint8 pixels.*to_minus_one_one"),
+        (lambda x: (x + 1) / 2, r"looks like \[0, 1\] scaling"),
+        (lambda x: (x + 1) * 127.5, r"must lie in \[-1, 1\].*to_minus_one_one"),
+        (lambda x: x[..., 0], r"without the channel axis; use images\[..., None\]"),
+        (lambda x: x[:, :14], r"must have shape \(N, 28, 28, 1\)"),
+    ],
+)
+def test_badly_prepared_images_get_errors_that_say_the_fix(sample, transform, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        gan.make_dataset(transform(sample[0]), 32)
+
+
+def test_bad_labels_are_errors(sample):
+    images, labels = sample
+    with pytest.raises(ValueError, match="one per image"):
+        gan.make_dataset(images, 32, labels=labels[:10])
+    with pytest.raises(ValueError, match="non-negative integers"):
+        gan.make_dataset(images, 32, labels=labels.astype(np.float32))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_short_fit_changes_the_weights_and_logs_finite_metrics(sample):
+    model = make_gan(seed=1)
+    before_g = [w.copy() for w in model.generator.get_weights()]
+    before_d = [w.copy() for w in model.discriminator.get_weights()]
+    history = model.fit(gan.make_dataset(sample[0], 64), epochs=2, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    for name, values in history.items():
+        assert len(values) == 2 and np.all(np.isfinite(values)), name
+    assert all(0.0 <= v <= 1.0 for v in history["d_real"] + history["d_fake"])
+    assert any(not np.array_equal(a, b) for a, b in zip(before_g, model.generator.get_weights()))
+    assert any(not np.array_equal(a, b) for a, b in zip(before_d, model.discriminator.get_weights()))
+
+
+def test_conditional_gan_needs_labels_in_the_data(sample):
+    model = make_gan(conditional=True)
+    with pytest.raises(ValueError, match=r"conditional GAN trains on \(images, labels\) batches"):
+        model.fit(gan.make_dataset(sample[0], 64), epochs=1, verbose=0)
+
+
+def test_nan_stops_training_with_a_clear_error():
+    model = make_gan()
+    poisoned = np.full((64, 28, 28, 1), np.nan, np.float32)  # bypasses make_dataset's checks
+    ds = tf.data.Dataset.from_tensor_slices(poisoned).batch(32, drop_remainder=True)
+    with pytest.raises(gan.TrainingDiverged, match=r"diverged in epoch 1, batch 1: d_loss is nan.*learning rate") as info:
+        model.fit(ds, epochs=3, verbose=0)
+    assert (info.value.epoch, info.value.batch, info.value.loss_name) == (1, 1, "d_loss")
+
+
+def test_divergence_guard_names_the_loss_and_epoch():
+    guard = gan.DivergenceGuard()
+    guard.on_epoch_begin(4)
+    guard.on_train_batch_end(0, {"d_loss": 0.7, "d_real": float("nan")})  # only losses are checked
+    with pytest.raises(gan.TrainingDiverged, match="epoch 5, batch 2: g_loss is inf"):
+        guard.on_train_batch_end(1, {"d_loss": 0.7, "g_loss": float("inf")})
+
+
+def test_an_epoch_without_any_batch_is_an_error():
+    model = make_gan()
+    empty = tf.data.Dataset.from_tensor_slices(np.zeros((10, 28, 28, 1), np.float32)).batch(32, drop_remainder=True)
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="ran no training step"):
+        model.fit(empty, epochs=1, verbose=0)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def test_sample_grid_and_gif(tmp_path):
+    grid = gan.grid_image(np.zeros((6, 28, 28, 1), np.float32), ncols=3, pad=2, scale=2)
+    assert grid.shape == (2 * (2 * 30 + 2), 2 * (3 * 30 + 2)) and grid.dtype == np.uint8
+    assert set(np.unique(grid)) == {128}  # 0 in [-1, 1] is mid-grey, as is the padding
+    model = make_gan(compile=False)
+    cb = gan.SampleGrid(tmp_path / "s", gan.fixed_noise(6, LATENT), ncols=3, every=2)
+    cb.set_model(model)
+    for epoch in range(4):
+        cb.on_epoch_end(epoch)
+    assert [p.name for p in cb.paths] == ["samples-epoch-0002.png", "samples-epoch-0004.png"]
+    with Image.open(cb.paths[0]) as png:
+        assert png.mode == "L" and png.size == (2 * (3 * 30 + 2), 2 * (2 * 30 + 2))
+    gif = gan.make_gif(tmp_path / "s", tmp_path / "out" / "samples.gif")
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 2
+    with pytest.raises(FileNotFoundError, match="no samples-epoch"):
+        gan.make_gif(tmp_path / "empty", tmp_path / "x.gif")
+    np.testing.assert_array_equal(gan.fixed_noise(4, 3, seed=5), gan.fixed_noise(4, 3, seed=5))
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _optimizer_arrays(model):
+    return [v.numpy() for v in model.d_optimizer.variables + model.g_optimizer.variables]
+
+
+def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
+    ds = gan.make_dataset(sample[0], 64, shuffle=False)  # a fixed batch order makes the resumed run comparable
+    ckpt = tmp_path / "ckpt"
+
+    reference = make_gan(seed=2)  # three epochs without interruption
+    reference.fit(ds, epochs=3, verbose=0)
+
+    first = make_gan(seed=2)
+    grid = gan.SampleGrid(tmp_path / "samples", gan.fixed_noise(4, LATENT))
+    first.fit(ds, epochs=2, verbose=0, callbacks=[gan.GANCheckpoint(ckpt, keep=2), grid])
+    assert [p.name for p in gan.list_checkpoints(ckpt)] == ["epoch-0001", "epoch-0002"]
+    saved = gan.latest_checkpoint(ckpt)
+    assert sorted(f.name for f in saved.iterdir()) == [
+        "d_optimizer.npz", "discriminator.keras", "g_optimizer.npz", "generator.keras", "rng.npz", "state.json",
+    ]
+    state = json.loads((saved / "state.json").read_text())
+    assert state["epoch"] == 2 and state["history"]["epoch"] == [1, 2] and len(state["history"]["g_loss"]) == 2
+
+    # the crash: a write of epoch 3 that never finished, and a folder without state.json
+    stale = ckpt / ".tmp-epoch-0003-abc123"
+    stale.mkdir()
+    (stale / "generator.keras").write_bytes(b"half a file")
+    (ckpt / "epoch-0004").mkdir()
+    assert gan.latest_checkpoint(ckpt) == saved
+
+    resumed = make_gan(seed=99)  # a fresh GAN with other weights and another noise seed
+    assert gan.restore(resumed, ckpt) == 2
+    for a, b in zip(first.generator.get_weights() + first.discriminator.get_weights(),
+                    resumed.generator.get_weights() + resumed.discriminator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_optimizer_arrays(first), _optimizer_arrays(resumed)):
+        np.testing.assert_array_equal(a, b)
+
+    shutil.rmtree(ckpt / "epoch-0004")
+    resumed.fit(ds, epochs=3, initial_epoch=2, verbose=0, callbacks=[gan.GANCheckpoint(ckpt, keep=2), grid])
+    # weights, optimizer state and noise stream were restored: the same result as never stopping
+    for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert [p.name for p in gan.list_checkpoints(ckpt)] == ["epoch-0002", "epoch-0003"]  # keep=2
+    assert not list(ckpt.glob(".tmp-*"))  # the stale temporary folder was cleaned up
+    history = gan.load_state(gan.latest_checkpoint(ckpt))["history"]
+    assert history["epoch"] == [1, 2, 3] and history["d_loss"][:2] == state["history"]["d_loss"]
+    assert [p.name for p in grid.paths] == [f"samples-epoch-000{i}.png" for i in (1, 2, 3)]
+    loaded = keras.models.load_model(gan.latest_checkpoint(ckpt) / "generator.keras")
+    np.testing.assert_array_equal(loaded.get_weights()[0], resumed.generator.get_weights()[0])
+
+
+def test_checkpoints_of_another_run_are_not_overwritten(sample, tmp_path):
+    model = make_gan()
+    gan.save_checkpoint(model, tmp_path, epoch=2)
+    with pytest.raises(gan.CheckpointError, match="already holds epoch-0002.*restore"):
+        make_gan().fit(gan.make_dataset(sample[0], 64), epochs=1, verbose=0, callbacks=[gan.GANCheckpoint(tmp_path)])
+
+
+def test_restore_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
+        gan.restore(make_gan(), tmp_path)
+    assert gan.restore(make_gan(), tmp_path, missing_ok=True) == 0
+    gan.save_checkpoint(make_gan(), tmp_path, epoch=1)
+    with pytest.raises(gan.CheckpointError, match="does not fit this GAN.*width"):
+        gan.restore(make_gan(width=WIDTH * 2), tmp_path)
+    with pytest.raises(gan.CheckpointError, match="compile the GAN"):
+        gan.restore(make_gan(compile=False), tmp_path)
+
+
+def test_train_helper_resumes_a_conditional_run(sample, tmp_path):
+    images, labels = sample
+    ds = gan.make_dataset(images, 64, labels=labels)
+    history = gan.train(make_gan(seed=4, conditional=True), ds, epochs=1, out_dir=tmp_path, n_samples=20, verbose=0)
+    assert history["epoch"] == [1]
+    history = gan.train(make_gan(seed=5, conditional=True), ds, epochs=2, out_dir=tmp_path, n_samples=20, verbose=0)
+    assert history["epoch"] == [1, 2] and np.all(np.isfinite(history["g_loss"]))
+    assert (tmp_path / "samples.gif").is_file()
+    with Image.open(tmp_path / "samples" / "samples-epoch-0002.png") as png:  # 10 classes x 2 samples
+        assert png.size == (2 * (2 * 30 + 2), 2 * (10 * 30 + 2))
