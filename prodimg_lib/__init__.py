@@ -5,11 +5,14 @@ Modules (import the one you need, e.g. ``from prodimg_lib import data``):
 
 - ``data``: Fashion-MNIST (verified, offline when possible), the committed sample, scaling to [-1, 1];
 - ``photos``: your own folder of product photos;
+- ``explore``: data-set statistics (class counts, mean images, confusion matrices);
 - ``losses``, ``optim``, ``ops``: NumPy reference implementations checked against Keras (notebooks 01-03);
 - ``augment``: Keras preprocessing layers for data augmentation;
 - ``models``: model builders (product classifier, DCGAN and conditional DCGAN);
 - ``gan``: the GAN model, its training step, monitoring callbacks and resumable checkpoints;
-- ``metrics``: generator evaluation in the product classifier's feature space;
+- ``metrics``: generator evaluation in the product classifier's feature space, PSNR and SSIM;
+- ``degrade``: reproducible degradations making (damaged, clean) pairs;
+- ``enhance``: classical enhancement and restoration baselines;
 - ``profiles``: the run sizes ``smoke``, ``cpu``, ``gpu``;
 - ``artifacts``: the build folder and the saved models;
 - ``env``: environment report (versions, CPU/GPU, data found);

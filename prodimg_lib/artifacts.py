@@ -53,6 +53,7 @@ def save_model(model, name: str) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

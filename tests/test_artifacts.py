@@ -16,6 +16,7 @@ def test_save_and_load_round_trip(build):
     path = artifacts.save_model(model, "tiny")
     assert path == build / "models" / "tiny.keras" and path.is_file()
     assert [p.name for p in path.parent.iterdir()] == ["tiny.keras"], "no temporary file left behind"
+    assert path.stat().st_mode & 0o777 == 0o644
     x = np.ones((1, 3), dtype="float32")
     assert np.allclose(artifacts.load_model("tiny").predict(x, verbose=0), model.predict(x, verbose=0))
 
