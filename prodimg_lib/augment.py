@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from .data import check_pixel_values
+
 __all__ = ["BACKGROUND", "build_augmenter", "augment_batch"]
 
 # Black background of Fashion-MNIST in the model range [-1, 1].
@@ -133,13 +135,7 @@ def _check_batch(images) -> np.ndarray:
         )
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W, C) (rank 4), got shape {images.shape} (rank {images.ndim})")
-    if images.size and not np.all(np.isfinite(images)):
-        raise ValueError("images contain NaN or infinite values")
-    if images.size and (images.min() < -1.001 or images.max() > 1.001):
-        raise ValueError(
-            f"images must be in [-1, 1], got values in [{images.min():.3g}, {images.max():.3g}]; "
-            "scale uint8 pixels with prodimg_lib.data.to_minus_one_one"
-        )
+    check_pixel_values(images, "images")
     return images.astype(np.float32, copy=False)
 
 

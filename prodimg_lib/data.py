@@ -52,6 +52,7 @@ __all__ = [
     "sample_path",
     "make_sample",
     "IMAGE_SHAPE",
+    "check_pixel_values",
     "as_model_images",
     "to_minus_one_one",
     "from_minus_one_one",
@@ -388,6 +389,30 @@ def to_minus_one_one(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 127.5 - 1.0
 
 
+RANGE_TOLERANCE = 1e-3  # float rounding of [-1, 1] images (e.g. from uint8 via /127.5 - 1)
+
+
+def check_pixel_values(images: np.ndarray, name: str = "images", *, low: float = -1.0, high: float = 1.0) -> tuple[float, float]:
+    """Check that a float image array is non-empty, finite and within [low, high]; return (min, max).
+
+    The shared last step of every image-input check of the library (shape and dtype are
+    checked by the caller, which knows what shapes it accepts).
+
+    Raises:
+        ValueError: no pixels, NaN or infinite values, or values outside [low, high]
+            (beyond a rounding tolerance of 1e-3).
+    """
+    if images.size == 0:
+        raise ValueError(f"{name} holds no images (no pixels, shape {images.shape})")
+    if not np.all(np.isfinite(images)):
+        raise ValueError(f"{name} contains NaN or infinite values (a diverged model produces these)")
+    lo, hi = float(images.min()), float(images.max())
+    if lo < low - RANGE_TOLERANCE or hi > high + RANGE_TOLERANCE:
+        hint = " (pixel values in [0, 255]? use to_minus_one_one)" if high == 1.0 and hi > 1.5 else ""
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got values in [{lo:.4g}, {hi:.4g}]{hint}")
+    return lo, hi
+
+
 def as_model_images(
     images, name: str = "images", image_shape: tuple[int, ...] = IMAGE_SHAPE, *, unit_range: str = "warn"
 ) -> np.ndarray:
@@ -426,14 +451,7 @@ def as_model_images(
         )
     if images.ndim != len(image_shape) + 1 or images.shape[1:] != image_shape:
         raise ValueError(f"{name} must have shape (N, {', '.join(map(str, image_shape))}), got {images.shape}")
-    if len(images) == 0:
-        raise ValueError(f"{name} holds no images")
-    if not np.all(np.isfinite(images)):
-        raise ValueError(f"{name} contains NaN or infinite values (a diverged generator produces these)")
-    low, high = float(images.min()), float(images.max())
-    if low < -1.001 or high > 1.001:
-        hint = " (uint8-like pixel values: use to_minus_one_one)" if high > 1.5 else ""
-        raise ValueError(f"{name} must lie in [-1, 1], got values in [{low:.4g}, {high:.4g}]{hint}")
+    low, high = check_pixel_values(images, name)
     if low >= 0.0 and high > 0.0:
         message = (
             f"every value of {name} is in [{low:.3g}, {high:.3g}], which looks like [0, 1] scaling (rescale=1/255); "

@@ -29,6 +29,8 @@ import numbers
 
 import numpy as np
 
+from .data import check_pixel_values
+
 __all__ = [
     "DEFECT_KINDS",
     "DEFECT_FRACTION",
@@ -49,8 +51,6 @@ DEFECT_KINDS = ("scratches", "blotches", "blocks", "mixed")
 # Default share of damaged pixels per mask: each mask covers between 5 % and 20 % of its image.
 DEFECT_FRACTION = (0.05, 0.20)
 PAIR_KINDS = ("downscale", "noise", "blur", "jpeg", "defects", "low_light", "colour_cast")
-
-_RANGE_TOLERANCE = 1e-3  # float rounding of [-1, 1] images (e.g. from uint8 via /127.5 - 1)
 
 
 # --- shared checks (also used by enhance and metrics) -----------------------------------------
@@ -92,14 +92,7 @@ def _as_images(images, name: str = "images", *, channels: tuple[int, ...] = (1, 
         raise ValueError(f"{name} must have C = {wanted} channels (last axis), got shape {images.shape}")
     single = images.ndim == 3
     batch = images[None] if single else images
-    if batch.size == 0:
-        raise ValueError(f"{name} holds no pixels (shape {images.shape})")
-    if not np.all(np.isfinite(batch)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    low, high = float(batch.min()), float(batch.max())
-    if low < -1.0 - _RANGE_TOLERANCE or high > 1.0 + _RANGE_TOLERANCE:
-        hint = " (pixel values in [0, 255]? use to_minus_one_one)" if high > 2.0 else ""
-        raise ValueError(f"{name} must lie in [-1, 1] (the models' range), got values in [{low:.4g}, {high:.4g}]{hint}")
+    check_pixel_values(batch, name)
     return batch.astype(np.float32, copy=False), single
 
 

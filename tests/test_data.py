@@ -211,6 +211,19 @@ def test_to_minus_one_one_rejects_out_of_range_input(bad, error, match):
         data.to_minus_one_one(bad)
 
 
+def test_check_pixel_values_is_the_shared_range_check():
+    assert data.check_pixel_values(np.array([-1.0, 0.5])) == (-1.0, 0.5)
+    assert data.check_pixel_values(np.array([0.0, 1.0]), "masks", low=0.0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="masks must lie in \\[0, 1\\]"):
+        data.check_pixel_values(np.array([-0.5]), "masks", low=0.0)
+    with pytest.raises(ValueError, match=r"\[0, 255\]\? use to_minus_one_one"):
+        data.check_pixel_values(np.array([0.0, 255.0]))
+    with pytest.raises(ValueError, match="holds no images"):
+        data.check_pixel_values(np.zeros((0, 28, 28, 1)))
+    with pytest.raises(ValueError, match="NaN"):
+        data.check_pixel_values(np.array([np.inf]))
+
+
 def test_from_minus_one_one_rejects_nan_and_unknown_dtype():
     with pytest.raises(ValueError, match="NaN"):
         data.from_minus_one_one(np.array([0.0, np.nan]))

@@ -17,10 +17,11 @@ import numbers
 
 import numpy as np
 
+from ..data import check_pixel_values
+
 __all__ = ["LOSSES", "check_positive_int", "clip_to_model_range", "train_image_to_image"]
 
 LOSSES = ("mse", "l1")
-_RANGE_TOLERANCE = 1e-3
 
 
 def check_positive_int(name: str, value, low: int = 1) -> int:
@@ -61,13 +62,7 @@ def _check_array(array, name: str, *, low: float = -1.0, high: float = 1.0) -> n
     if array.ndim != 4:
         hint = f"; add the channel axis with {name}[..., None]" if array.ndim == 3 else ""
         raise ValueError(f"{name} must have shape (N, H, W, C), got {array.shape}{hint}")
-    if len(array) == 0:
-        raise ValueError(f"{name} holds no images")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    lo, hi = float(array.min()), float(array.max())
-    if lo < low - _RANGE_TOLERANCE or hi > high + _RANGE_TOLERANCE:
-        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got values in [{lo:.4g}, {hi:.4g}]")
+    check_pixel_values(array, name, low=low, high=high)
     return array.astype(np.float32, copy=False)
 
 
