@@ -545,6 +545,56 @@ def format_table(results: dict) -> str:
     return "\n".join(out)
 
 
+# --------------------------------------------------------------------------- the enhancement benchmark
+
+ENHANCE_TASKS = ("super_resolution", "restoration", "tone")
+
+
+def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dict:
+    """Train every enhancement model of ``tasks`` with ``profile``'s settings and measure all methods.
+
+    Args:
+        fm: Fashion-MNIST (``data.FashionMNIST``, uint8), the full set for real numbers.
+        profile: a :class:`~prodimg_lib.profiles.Profile` (``cpu``: each model trained in
+            at most about 5 minutes on 2 CPU cores).
+        tasks: names of :mod:`prodimg_lib.recipes` modules to run.
+        log: progress lines.
+
+    Returns:
+        ``{"rows": [...], "profile": name, "seconds": total, "machine": {...}}``; each row as
+        returned by the recipe's ``benchmark`` (task, method, psnr, ssim, seconds, ...).
+    """
+    import importlib
+
+    unknown = [t for t in tasks if t not in ENHANCE_TASKS]
+    if unknown:
+        raise ValueError(f"unknown task(s) {unknown}; choose from {', '.join(ENHANCE_TASKS)}")
+    machine = _machine()
+    start = time.perf_counter()
+    rows = []
+    for task in tasks:
+        module = importlib.import_module(f".recipes.{task}", __package__)
+        log(f"== {task}")
+        rows += module.benchmark(fm, profile, log=log)
+    machine["load_average_end"] = _machine()["load_average_1_5_15_min"]
+    return {"rows": rows, "profile": profile.name, "seconds": time.perf_counter() - start, "machine": machine}
+
+
+def format_enhance_table(results: dict) -> str:
+    """The enhancement benchmark as one text table per task (method, PSNR, SSIM, seconds, ...)."""
+    from .viz import results_table
+
+    out = []
+    tasks = list(dict.fromkeys(row["task"] for row in results["rows"]))
+    for task in tasks:
+        rows = [{k: v for k, v in row.items() if k != "task"} for row in results["rows"] if row["task"] == task]
+        out += [f"### {task}", "", results_table(rows), ""]
+    m = results["machine"]
+    out.append(f"Profile {results['profile']}; total {results['seconds']:.0f} s on {m['cpu_count']} CPUs, load average "
+               f"(1, 5, 15 min) {m['load_average_1_5_15_min']} at the start, {m['load_average_end']} at the end")
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -556,7 +606,8 @@ def _positive_float(text: str) -> float:
 
 
 def main(argv=None) -> int:
-    """``python -m prodimg_lib.bench gan [--budget-seconds 600] [--out DIR] [--classifier PATH]``."""
+    """``python -m prodimg_lib.bench gan [--budget-seconds 600] [--out DIR] [--classifier PATH]``
+    or ``python -m prodimg_lib.bench enhance [--profile cpu] [--tasks ...] [--out DIR]``."""
     from .env import quiet_tensorflow
 
     quiet_tensorflow()
@@ -571,10 +622,26 @@ def main(argv=None) -> int:
                    help="width and batch size of the library's DCGAN (default cpu: 32 and 128)")
     g.add_argument("--eval-samples", type=int, default=10_000, help="generated samples per model (default 10000)")
     g.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser("enhance", help="every enhancement model against the classical methods, one table")
+    e.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "gpu"], help="training sizes (default cpu)")
+    e.add_argument("--tasks", nargs="+", default=list(ENHANCE_TASKS), choices=list(ENHANCE_TASKS))
+    e.add_argument("--out", default=None, help="output folder (default: <build>/bench/enhance)")
     args = parser.parse_args(argv)
 
     from . import artifacts, data
     from .profiles import get_profile
+
+    if args.command == "enhance":
+        profile = get_profile(args.profile)
+        fm = data.load_for_profile(profile)
+        results = run_enhance_benchmark(fm, profile, args.tasks)
+        out_dir = Path(args.out) if args.out else artifacts.build_dir() / "bench" / "enhance"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "results.json").write_text(json.dumps(_jsonable(results), indent=2))
+        print()
+        print(format_enhance_table(results))
+        print(f"\nWrote {out_dir / 'results.json'}")
+        return 0
 
     out_dir = Path(args.out) if args.out else artifacts.build_dir() / "bench" / "gan"
     profile = get_profile(args.profile)

@@ -38,6 +38,10 @@ class Profile:
         width: base number of filters of the course's CNNs (models scale from it).
         cnn_epochs: epochs of the small Fashion-MNIST classifier CNN of notebook 03
             (it converges in far fewer epochs than a GAN).
+        gan_epochs: epochs of the DCGAN and the conditional DCGAN (notebooks 05 and 06).
+        sr_epochs: epochs of each super-resolution model (notebook 08).
+        restore_epochs: epochs of the denoiser and the inpainting network (notebook 09).
+        tone_epochs: epochs of the low-light curve estimator (notebook 10).
     """
 
     name: str
@@ -49,6 +53,10 @@ class Profile:
     batch_size: int
     width: int
     cnn_epochs: int = 1
+    gan_epochs: int = 1
+    sr_epochs: int = 1
+    restore_epochs: int = 1
+    tone_epochs: int = 1
 
     @property
     def data_name(self) -> str:
@@ -67,6 +75,10 @@ PROFILES: dict[str, Profile] = {
         batch_size=64,
         width=8,
         cnn_epochs=1,
+        gan_epochs=1,
+        sr_epochs=1,
+        restore_epochs=1,
+        tone_epochs=1,
     ),
     "cpu": Profile(
         name="cpu",
@@ -78,6 +90,10 @@ PROFILES: dict[str, Profile] = {
         batch_size=128,
         width=32,
         cnn_epochs=8,
+        gan_epochs=7,
+        sr_epochs=2,
+        restore_epochs=2,
+        tone_epochs=4,
     ),
     "gpu": Profile(
         name="gpu",
@@ -89,6 +105,10 @@ PROFILES: dict[str, Profile] = {
         batch_size=256,
         width=64,
         cnn_epochs=15,
+        gan_epochs=40,
+        sr_epochs=20,
+        restore_epochs=20,
+        tone_epochs=30,
     ),
 }
 
