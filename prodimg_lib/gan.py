@@ -78,6 +78,11 @@ __all__ = [
     "load_state",
     "restore",
     "train",
+    "interpolate",
+    "class_agreement",
+    "check_smoothed_d_loss",
+    "check_interpolation",
+    "check_class_agreement",
 ]
 
 LOSS_KINDS = ("non_saturating", "minimax")
@@ -883,7 +888,7 @@ def train(
     grid = SampleGrid(sample_dir, fixed_noise(n, gan.latent_dim, noise_seed), sample_labels, ncols=ncols)
     initial_epoch = restore(gan, ckpt_dir, missing_ok=True) if resume else 0
     if initial_epoch:
-        print(f"Resuming from {latest_checkpoint(ckpt_dir)} (epoch {initial_epoch} of {epochs})")
+        print(f"Resuming from checkpoint {latest_checkpoint(ckpt_dir).name} (epoch {initial_epoch} of {epochs})")
     if initial_epoch < epochs:
         gan.fit(
             dataset,
@@ -898,3 +903,101 @@ def train(
         make_gif(sample_dir, out_dir / "samples.gif")
     latest = latest_checkpoint(ckpt_dir)
     return load_state(latest)["history"] if latest is not None else {}
+
+
+# --------------------------------------------------------------------------- latent space and exercises
+
+
+def interpolate(z0, z1, steps: int, method: str = "slerp") -> np.ndarray:
+    """Points between two latent vectors, ends included: shape ``(steps, latent_dim)``, float32.
+
+    ``"linear"``: ``(1 - t) z0 + t z1``. ``"slerp"`` (spherical, White 2016): follows the
+    great circle, ``sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1`` with ``w`` the angle
+    between the two vectors. Normal noise in many dimensions lies near a sphere of radius
+    ``sqrt(latent_dim)``; a straight line cuts through its inside, where the generator saw
+    no training noise (the midpoint's norm is about 0.71 of the ends'), while slerp keeps the
+    norm.
+
+    Args:
+        z0, z1: vectors of shape (latent_dim,).
+        steps: number of points (>= 2), at ``t = 0, 1/(steps-1), ..., 1``.
+        method: "slerp" or "linear".
+    """
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    if z0.ndim != 1 or z0.shape != z1.shape:
+        raise ValueError(f"z0 and z1 must be vectors of the same length, got shapes {z0.shape} and {z1.shape}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    t = np.linspace(0.0, 1.0, int(steps))[:, None]
+    if method == "linear":
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    if method != "slerp":
+        raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}")
+    cos = np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:  # (anti)parallel vectors: the circle is not defined, fall back to a line
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)).astype(np.float32)
+
+
+def class_agreement(requested, predicted) -> float:
+    """Share of generated images whose predicted class is the requested one, in [0, 1]."""
+    requested, predicted = np.asarray(requested), np.asarray(predicted)
+    if requested.shape != predicted.shape or requested.ndim != 1 or not len(requested):
+        raise ValueError(f"requested and predicted must be label vectors of one length, got {requested.shape} and {predicted.shape}")
+    return float(np.mean(requested == predicted))
+
+
+def check_smoothed_d_loss(fn) -> "CheckResult":
+    """Check a learner's ``fn(real_logits, fake_logits, smoothing)`` (NumPy) against :func:`d_loss_from_logits`."""
+    from .exercises import Case, check_cases
+
+    rng = np.random.default_rng(5)
+    cases = []
+    for smoothing, n in [(0.0, 4), (0.1, 6), (0.2, 3)]:
+        real, fake = rng.normal(1, 2, (n, 1)), rng.normal(-1, 2, (n, 1))
+        expected = float(d_loss_from_logits(real, fake, smoothing))
+        sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+        two_sided = float(np.mean(-(1 - smoothing) * np.log(sig(real)) - smoothing * np.log(1 - sig(real)))
+                          + np.mean(-(1 - smoothing) * np.log(1 - sig(fake)) - smoothing * np.log(sig(fake))))
+        no_smoothing = float(d_loss_from_logits(real, fake, 0.0))
+        probs = float(np.mean(-np.log(real.clip(1e-7, None))) if (real > 0).all() else np.nan)
+        mistakes = [(two_sided, "That smooths both sides; one-sided smoothing changes only the real target (to 1 - smoothing), fakes keep 0.")]
+        if smoothing:
+            mistakes.append((no_smoothing, "The smoothing is not used: the real images' target is 1 - smoothing."))
+        cases.append(Case((real, fake, smoothing), expected, f"smoothing={smoothing}, {n} logits each",
+                          tuple(m for m in mistakes if np.isfinite(m[0])), nonfinite_hint=(
+                              "The inputs are logits: apply the sigmoid first (or use the stable form)." if np.isnan(probs) else "")))
+    return check_cases("your discriminator loss", fn, cases)
+
+
+def check_interpolation(fn) -> "CheckResult":
+    """Check a learner's linear interpolation ``fn(z0, z1, steps)`` -> (steps, latent_dim)."""
+    from .exercises import Case, check_cases
+
+    rng = np.random.default_rng(6)
+    cases = []
+    for steps, dim in [(5, 4), (2, 3), (9, 16)]:
+        z0, z1 = rng.normal(size=dim), rng.normal(size=dim)
+        expected = interpolate(z0, z1, steps, "linear")
+        wrong_ends = np.stack([(1 - t) * z0 + t * z1 for t in np.arange(steps) / steps])
+        cases.append(Case((z0, z1, steps), expected, f"steps={steps}, latent_dim={dim}",
+                          ((wrong_ends, "The last point must be z1 itself: use t = 0, 1/(steps-1), ..., 1 (np.linspace(0, 1, steps))."),
+                           (expected[::-1], "The path runs backwards: t = 0 must give z0."))))
+    return check_cases("your interpolation", fn, cases)
+
+
+def check_class_agreement(fn) -> "CheckResult":
+    """Check a learner's ``fn(requested, predicted)`` -> share of matches in [0, 1]."""
+    from .exercises import Case, check_cases
+
+    requested = np.repeat(np.arange(10), 3)
+    predicted = requested.copy()
+    predicted[[1, 5, 29]] = [4, 0, 2]
+    cases = [
+        Case((requested, predicted), 27 / 30, "30 samples, 3 wrong", ((27.0, "Return a share in [0, 1], not a count: divide by the number of samples."),
+                                                                      (3 / 30, "That is the share of mistakes; agreement counts the matches."))),
+        Case((np.array([3, 3]), np.array([3, 3])), 1.0, "two correct samples"),
+        Case((np.array([1, 2, 3, 4]), np.array([0, 0, 0, 0])), 0.0, "no match"),
+    ]
+    return check_cases("your agreement", fn, cases)

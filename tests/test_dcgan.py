@@ -154,3 +154,18 @@ def test_saved_conditional_discriminator_loads_with_identical_outputs(tmp_path):
     np.testing.assert_allclose(
         np.asarray(loaded([images, labels], training=False)), np.asarray(d([images, labels], training=False)), rtol=0, atol=0
     )
+
+
+@pytest.mark.parametrize("n, k, s, p", [(7, 4, 2, "same"), (7, 4, 2, "valid"), (5, 2, 3, "valid"), (4, 3, 1, "valid")])
+def test_transposed_output_size_matches_keras(n, k, s, p):
+    layer = keras.layers.Conv2DTranspose(1, k, strides=s, padding=p)
+    assert layer.compute_output_shape((None, n, n, 1))[1] == dcgan.transposed_output_size(n, k, s, p)
+
+
+def test_exercise_checkers_accept_the_reference_and_reject_mistakes():
+    assert dcgan.check_transposed_output_size(dcgan.transposed_output_size)
+    assert not dcgan.check_transposed_output_size(lambda n, k, s, p: n)
+    assert not dcgan.check_transposed_output_size(...)
+    assert dcgan.check_conv_transpose_parameters(dcgan.conv_transpose_parameters)
+    wrong = dcgan.check_conv_transpose_parameters(lambda k, a, b, bias: k * a * b)
+    assert not wrong and "k x k" in wrong.message

@@ -331,3 +331,39 @@ def test_train_helper_resumes_a_conditional_run(sample, tmp_path):
     assert (tmp_path / "samples.gif").is_file()
     with Image.open(tmp_path / "samples" / "samples-epoch-0002.png") as png:  # 10 classes x 2 samples
         assert png.size == (2 * (2 * 30 + 2), 2 * (10 * 30 + 2))
+
+
+def test_interpolation_ends_at_both_vectors_and_slerp_keeps_the_norm():
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.normal(size=64), rng.normal(size=64)
+    for method in ("linear", "slerp"):
+        path = gan.interpolate(z0, z1, 7, method)
+        assert path.shape == (7, 64) and path.dtype == np.float32
+        np.testing.assert_allclose(path[0], z0, rtol=1e-5)
+        np.testing.assert_allclose(path[-1], z1, rtol=1e-5)
+    norms = np.linalg.norm(gan.interpolate(z0, z1, 5, "slerp"), axis=1)
+    linear_mid = np.linalg.norm(gan.interpolate(z0, z1, 5, "linear")[2])
+    assert norms.min() > 0.9 * min(norms[0], norms[-1]) > linear_mid
+    with pytest.raises(ValueError, match="steps"):
+        gan.interpolate(z0, z1, 1)
+    with pytest.raises(ValueError, match="same length"):
+        gan.interpolate(z0, z1[:3], 4)
+
+
+def test_class_agreement_and_the_exercise_checkers():
+    assert gan.class_agreement([1, 2, 3, 4], [1, 2, 0, 4]) == 0.75
+    with pytest.raises(ValueError):
+        gan.class_agreement([1, 2], [1])
+    assert gan.check_class_agreement(gan.class_agreement)
+    assert not gan.check_class_agreement(lambda a, b: int((np.asarray(a) == np.asarray(b)).sum()))
+    assert gan.check_interpolation(lambda a, b, n: gan.interpolate(a, b, n, "linear"))
+    assert not gan.check_interpolation(lambda a, b, n: np.stack([(1 - t) * a + t * b for t in np.arange(n) / n]))
+
+    def stable(real, fake, smoothing):
+        softplus = lambda x: np.logaddexp(0, x)  # noqa: E731
+        return np.mean((1 - smoothing) * softplus(-real) + smoothing * softplus(real)) + np.mean(softplus(fake))
+
+    assert gan.check_smoothed_d_loss(stable)
+    missing = gan.check_smoothed_d_loss(lambda r, f, s: stable(r, f, 0.0))
+    assert not missing and "1 - smoothing" in missing.message
+    assert not gan.check_smoothed_d_loss(...)

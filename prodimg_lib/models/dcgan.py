@@ -38,6 +38,7 @@ saves to ``.keras`` and loads back with ``keras.models.load_model(path)`` in saf
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 __all__ = [
@@ -49,6 +50,10 @@ __all__ = [
     "check_compatible",
     "is_conditional",
     "num_classes_of",
+    "transposed_output_size",
+    "conv_transpose_parameters",
+    "check_transposed_output_size",
+    "check_conv_transpose_parameters",
 ]
 
 LEAKY_SLOPE = 0.2
@@ -304,3 +309,73 @@ def check_compatible(generator: keras.Model, discriminator: keras.Model, image_s
             f"the generator knows {g_classes} classes but the discriminator {d_classes}: build both with the same num_classes"
         )
     return made
+
+
+# --------------------------------------------------------------------------- exercises (notebook 05)
+
+
+def transposed_output_size(n: int, kernel: int, stride: int, padding: str) -> int:
+    """Output length of a ``Conv2DTranspose`` along one axis (Keras, ``output_padding=None``).
+
+    ``"same"``: ``n * stride``; ``"valid"``: ``n * stride + max(kernel - stride, 0)``,
+    i.e. ``(n - 1) * stride + kernel`` whenever ``kernel >= stride``.
+    """
+    if padding == "same":
+        return n * stride
+    if padding == "valid":
+        return n * stride + max(kernel - stride, 0)
+    raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+
+
+def conv_transpose_parameters(kernel: int, in_channels: int, out_channels: int, use_bias: bool) -> int:
+    """Trainable weights of a ``Conv2DTranspose(out_channels, kernel)`` on ``in_channels`` inputs."""
+    return kernel * kernel * in_channels * out_channels + (out_channels if use_bias else 0)
+
+
+def check_transposed_output_size(fn) -> "CheckResult":
+    """Check a learner's ``fn(n, kernel, stride, padding)`` against Keras's ``Conv2DTranspose``."""
+    from ..exercises import failed, passed, run_candidate
+
+    cases = [(7, 4, 2, "same"), (14, 4, 2, "same"), (7, 4, 2, "valid"), (4, 3, 1, "valid"), (5, 2, 3, "valid"),
+             (3, 3, 3, "same"), (1, 7, 1, "valid")]
+    for n, k, s, p in cases:
+        got, error = run_candidate("your output-size function", fn, n, k, s, p)
+        if error is not None:
+            return error
+        expected = transposed_output_size(n, k, s, p)
+        call = f"n={n}, kernel={k}, stride={s}, padding='{p}'"
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)):
+            return failed(f"for {call} it should return a whole number, got {got!r}.")
+        if got == expected:
+            continue
+        if p == "same" and got == n:
+            return failed(f"for {call} you returned {got}: a transposed convolution *multiplies* the size by the stride ('same': n * stride = {expected}).")
+        if p == "valid" and got == (n - k) // s + 1:
+            return failed(f"for {call} you returned {got}: that is the size of an ordinary (downsampling) convolution; the transposed one goes the other way, (n - 1) * stride + kernel = {expected}.")
+        return failed(f"for {call} you returned {got}, expected {expected}.")
+    return passed("your formula gives the same sizes as Keras's Conv2DTranspose.")
+
+
+def check_conv_transpose_parameters(fn) -> "CheckResult":
+    """Check a learner's ``fn(kernel, in_channels, out_channels, use_bias)`` against Keras's parameter count."""
+    from ..exercises import failed, passed, run_candidate
+
+    cases = [(4, 128, 64, False), (4, 64, 32, False), (3, 32, 1, True), (5, 3, 7, True), (1, 10, 10, False)]
+    for k, cin, cout, bias in cases:
+        got, error = run_candidate("your parameter count", fn, k, cin, cout, bias)
+        if error is not None:
+            return error
+        layer = layers.Conv2DTranspose(cout, k, use_bias=bias)
+        layer.build((None, 7, 7, cin))
+        expected = layer.count_params()
+        call = f"kernel={k}, in_channels={cin}, out_channels={cout}, use_bias={bias}"
+        if got == expected:
+            continue
+        if got == k * k * cin * cout + cout and not bias:
+            return failed(f"for {call} you returned {got}: with use_bias=False there is no bias vector ({expected}).")
+        if got == k * k * cin * cout and bias:
+            return failed(f"for {call} you returned {got}: add one bias per output channel ({expected}).")
+        if got == k * cin * cout + (cout if bias else 0):
+            return failed(f"for {call} you returned {got}: the kernel is k x k, so k * k weights per (input, output) channel pair.")
+        return failed(f"for {call} you returned {got}, Keras counts {expected}.")
+    return passed("your count matches Keras for every layer.")
