@@ -41,6 +41,7 @@ import numpy as np
 __all__ = [
     "CLASS_NAMES",
     "NUM_CLASSES",
+    "class_index",
     "FashionMNIST",
     "DataNotFoundError",
     "Source",
@@ -155,6 +156,33 @@ class Source:
             raise _SourceFailed(f"{folder} does not exist")
         return _load_folder(folder)
 
+
+
+def _simple(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def class_index(name) -> int:
+    """The class index of a Fashion-MNIST class name, forgiving about case, spaces and plurals.
+
+    ``"Sneaker"``, ``"sneakers"``, ``"ankle boot"``, ``"T-shirt"``, ``"tshirt"``, ``"top"`` and
+    ``"bag"`` all work; an integer 0-9 (or its string) is returned as is.
+
+    Raises:
+        ValueError: an unknown name; the message lists the valid ones.
+    """
+    if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and 0 <= int(name) < len(CLASS_NAMES):
+        return int(name)
+    text = str(name).strip()
+    if text.isdigit() and int(text) < len(CLASS_NAMES):
+        return int(text)
+    wanted = _simple(text)
+    for index, class_name in enumerate(CLASS_NAMES):
+        forms = {_simple(class_name), *(_simple(part) for part in class_name.split("/"))}
+        if wanted in forms or (wanted.endswith("s") and wanted[:-1] in forms) or (wanted.endswith("es") and wanted[:-2] in forms):
+            return index
+    valid = ", ".join(f"{i} {n!r}" for i, n in enumerate(CLASS_NAMES))
+    raise ValueError(f"unknown product class {name!r}; the classes are: {valid}")
 
 def cache_dir() -> Path:
     """The project's data cache (``$PRODIMG_CACHE_DIR`` or ``~/.cache/prodimg_lib``) for Fashion-MNIST."""

@@ -78,11 +78,13 @@ __all__ = [
     "load_state",
     "restore",
     "train",
+    "generate",
     "interpolate",
     "class_agreement",
     "check_smoothed_d_loss",
     "check_interpolation",
     "check_class_agreement",
+    "check_grid_labels",
 ]
 
 LOSS_KINDS = ("non_saturating", "minimax")
@@ -908,6 +910,44 @@ def train(
 # --------------------------------------------------------------------------- latent space and exercises
 
 
+def generate(generator, count: int, labels=None, *, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """Images from a saved or trained generator: ``(count, H, W, C)`` float32 in [-1, 1].
+
+    Args:
+        generator: a DCGAN generator (noise -> images) or a conditional one ([noise, labels] -> images).
+        count: number of images (>= 1).
+        labels: for a conditional generator: one class for all (an int or a name such as
+            "sneaker", see :func:`prodimg_lib.data.class_index`) or ``count`` labels; must be
+            None for an unconditional one.
+        seed: seed of the normal noise (:func:`fixed_noise`): the same seed gives the same images.
+        batch_size: images per forward pass.
+
+    Raises:
+        ValueError: a bad count, labels given to an unconditional generator or missing for a
+            conditional one, or an unknown class.
+    """
+    from .data import NUM_CLASSES, class_index
+
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    latent_dim = int(generator.inputs[0].shape[-1])
+    noise = fixed_noise(int(count), latent_dim, seed)
+    if is_conditional(generator):
+        if labels is None:
+            raise ValueError("this generator is conditional: pass labels (a class name or index, or one label per image)")
+        if isinstance(labels, (str, int, np.integer)):
+            labels = np.full(int(count), class_index(labels), dtype=np.int32)
+        labels = np.asarray([class_index(v) for v in labels] if np.asarray(labels).dtype.kind in "USO" else labels)
+        if labels.shape != (count,) or labels.min() < 0 or labels.max() >= (num_classes_of(generator) or NUM_CLASSES):
+            raise ValueError(f"labels must be {count} class indices in [0, {num_classes_of(generator)}), got {labels!r}")
+        inputs = [noise, labels.astype(np.int32)]
+    else:
+        if labels is not None:
+            raise ValueError("this generator is unconditional (noise only): leave labels out")
+        inputs = noise
+    return np.asarray(generator.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+
 def interpolate(z0, z1, steps: int, method: str = "slerp") -> np.ndarray:
     """Points between two latent vectors, ends included: shape ``(steps, latent_dim)``, float32.
 
@@ -1001,3 +1041,15 @@ def check_class_agreement(fn) -> "CheckResult":
         Case((np.array([1, 2, 3, 4]), np.array([0, 0, 0, 0])), 0.0, "no match"),
     ]
     return check_cases("your agreement", fn, cases)
+
+
+def check_grid_labels(fn) -> "CheckResult":
+    """Check a learner's ``fn(num_classes, per_class)``: labels of a class-by-sample grid, row by row."""
+    from .exercises import Case, check_cases
+
+    cases = []
+    for classes, per in [(10, 4), (3, 2), (2, 5)]:
+        expected = np.repeat(np.arange(classes), per)
+        cases.append(Case((classes, per), expected, f"num_classes={classes}, per_class={per}",
+                          ((np.tile(np.arange(classes), per), "Those labels change every sample (0, 1, 2, ...): a row of the grid must hold one class, so repeat each class per_class times (np.repeat)."),)))
+    return check_cases("your grid_labels", fn, cases)

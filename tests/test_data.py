@@ -256,3 +256,16 @@ def test_class_count_checker():
     assert not data.check_class_counts(np.bincount(labels), labels)
     assert not data.check_class_counts(labels, labels)
     assert not data.check_class_counts(..., labels)
+
+
+@pytest.mark.parametrize("name, index", [("sneaker", 7), ("Sneakers", 7), ("ankle boot", 9), ("Ankle-Boots", 9),
+                                         ("tshirt", 0), ("top", 0), ("T-shirt/top", 0), ("dresses", 3), (8, 8), ("5", 5)])
+def test_class_index_forgives_case_spaces_and_plurals(name, index):
+    assert data.class_index(name) == index
+
+
+def test_class_index_lists_the_valid_classes_for_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown product class 'hat'.*7 'Sneaker'"):
+        data.class_index("hat")
+    with pytest.raises(ValueError):
+        data.class_index(10)

@@ -367,3 +367,23 @@ def test_class_agreement_and_the_exercise_checkers():
     missing = gan.check_smoothed_d_loss(lambda r, f, s: stable(r, f, 0.0))
     assert not missing and "1 - smoothing" in missing.message
     assert not gan.check_smoothed_d_loss(...)
+
+
+def test_generate_by_class_name_and_clear_errors():
+    conditional = dcgan.build_conditional_generator(8, 10, 4)
+    images = gan.generate(conditional, 3, "sneakers", seed=1)
+    assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32 and np.abs(images).max() <= 1
+    np.testing.assert_allclose(images, gan.generate(conditional, 3, 7, seed=1), atol=1e-6)
+    assert gan.generate(conditional, 2, ["bag", "coat"]).shape == (2, 28, 28, 1)
+    with pytest.raises(ValueError, match="conditional"):
+        gan.generate(conditional, 2)
+    with pytest.raises(ValueError, match="unknown product class"):
+        gan.generate(conditional, 2, "hat")
+    plain = dcgan.build_generator(8, 4)
+    assert gan.generate(plain, 2).shape == (2, 28, 28, 1)
+    with pytest.raises(ValueError, match="unconditional"):
+        gan.generate(plain, 2, "bag")
+    with pytest.raises(ValueError, match="count"):
+        gan.generate(plain, 0)
+    assert gan.check_grid_labels(lambda c, p: np.repeat(np.arange(c), p))
+    assert not gan.check_grid_labels(lambda c, p: np.tile(np.arange(c), p))

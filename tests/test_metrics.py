@@ -251,3 +251,20 @@ def test_compute_features_from_images():
         metrics.compute_features(extractor, images[..., 0])
     with pytest.raises(ValueError, match="NaN"):
         metrics.compute_features(extractor, np.full((2, 28, 28, 1), np.nan, np.float32))
+
+
+def test_notebook_07_checkers_accept_references_and_explain_mistakes():
+    from scipy import linalg
+
+    assert metrics.check_frechet_1d(metrics.frechet_1d)
+    wrong = metrics.check_frechet_1d(lambda m1, s1, m2, s2: (m1 - m2) ** 2 + (s1 ** 2 - s2 ** 2) ** 2)
+    assert not wrong and "standard deviations" in wrong.message
+
+    def frechet(m1, s1, m2, s2):
+        return float(np.sum((m1 - m2) ** 2) + np.trace(s1 + s2 - 2 * np.real(linalg.sqrtm(s1 @ s2))))
+
+    assert metrics.check_frechet_distance(frechet)
+    wrong = metrics.check_frechet_distance(lambda m1, s1, m2, s2: float(np.sum((m1 - m2) ** 2) + np.trace(s1 + s2)))
+    assert not wrong and "missing" in wrong.message
+    assert metrics.check_normalised_entropy(lambda h: metrics.class_uniformity(h).normalised_entropy)
+    assert not metrics.check_normalised_entropy(...)
