@@ -1,4 +1,9 @@
-"""Benchmarks of the course's models: ``python -m prodimg_lib.bench gan``.
+"""Benchmarks of the course's models: ``python -m prodimg_lib.bench gan`` and ``... enhance``.
+
+The enhancement benchmark (``enhance``) trains every enhancement model of notebooks 08-10 with
+a run profile's settings (the recipes of :mod:`prodimg_lib.recipes`) and prints one table per
+task: method, PSNR, SSIM and seconds, the classical baselines (tuned on held-out images)
+beside the learned models, all on Fashion-MNIST test images.
 
 The GAN benchmark trains, one after the other and for the *same wall-clock budget* on the
 same data (full Fashion-MNIST in [-1, 1]):

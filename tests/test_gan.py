@@ -387,3 +387,13 @@ def test_generate_by_class_name_and_clear_errors():
         gan.generate(plain, 0)
     assert gan.check_grid_labels(lambda c, p: np.repeat(np.arange(c), p))
     assert not gan.check_grid_labels(lambda c, p: np.tile(np.arange(c), p))
+
+
+def test_truncated_noise_stays_inside_the_threshold_and_generate_uses_it():
+    noise = gan.truncated_noise(500, 16, 0.5, seed=3)
+    assert noise.shape == (500, 16) and noise.dtype == np.float32 and np.abs(noise).max() <= 0.5
+    np.testing.assert_array_equal(noise, gan.truncated_noise(500, 16, 0.5, seed=3))
+    with pytest.raises(ValueError, match="positive"):
+        gan.truncated_noise(2, 4, 0)
+    generator = dcgan.build_generator(8, 4)
+    assert not np.allclose(gan.generate(generator, 4, truncation=0.3), gan.generate(generator, 4))
