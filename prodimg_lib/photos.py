@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["PhotoFolder", "load_photo_folder", "UnreadableFilesWarning"]
+__all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "UnreadableFilesWarning"]
 
 _FITS = ("pad", "crop", "stretch")
 _MODES = {"rgb": "RGB", "grayscale": "L"}
@@ -58,14 +58,33 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def _upright(img: Image.Image, mode: str) -> Image.Image:
+    """EXIF orientation applied, transparent cut-outs put on white, converted to ``mode``."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("RGBA", "LA", "P"):  # put transparent product cut-outs on white
+        rgba = img.convert("RGBA")
+        img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img.alpha_composite(rgba)
+    return img.convert(mode)
+
+
+def read_photo(path: str | os.PathLike) -> np.ndarray:
+    """One photo at its own size: uint8 (H, W, 1) for a grayscale file, (H, W, 3) otherwise.
+
+    The EXIF orientation is applied and transparent areas are put on white.
+
+    Raises:
+        OSError, PIL.UnidentifiedImageError: the file is not a readable image.
+    """
+    with Image.open(path) as img:
+        gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+        array = np.asarray(_upright(img, "L" if gray else "RGB"), dtype=np.uint8)
+    return array[..., None] if array.ndim == 2 else array
+
+
 def _read(path: Path, size: tuple[int, int], mode: str, fit: str, pad_value: int) -> np.ndarray:
     with Image.open(path) as img:
-        img = ImageOps.exif_transpose(img)
-        if img.mode in ("RGBA", "LA", "P"):  # put transparent product cut-outs on white
-            rgba = img.convert("RGBA")
-            img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            img.alpha_composite(rgba)
-        img = img.convert(mode)
+        img = _upright(img, mode)
         width_height = (size[1], size[0])
         if fit == "stretch":
             img = img.resize(width_height, Image.Resampling.LANCZOS)

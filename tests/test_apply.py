@@ -1,0 +1,103 @@
+"""``prodimg generate`` / ``prodimg enhance`` and the functions behind them, with tiny saved models."""
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from prodimg_lib import apply, artifacts, cli
+from prodimg_lib.models import dcgan
+from prodimg_lib.models.restore import build_dncnn
+from prodimg_lib.models.sr import build_espcn
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRODIMG_BUILD_DIR", str(tmp_path / "build"))
+    return tmp_path / "build"
+
+
+@pytest.fixture
+def saved_models(build):
+    keras.utils.set_random_seed(0)
+    artifacts.save_model(dcgan.build_conditional_generator(16, 10, 4), "cdcgan_generator")
+    artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise")
+    for factor in (2, 4):
+        artifacts.save_model(build_espcn(factor, 1, width=4), f"sr_x{factor}")
+    return build
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(skdata.coffee()[::4, ::4]).save(folder / "coffee.jpg")          # colour, 100x150
+    Image.fromarray(skdata.camera()[::8, ::8]).save(folder / "camera.png")          # grayscale, 64x64
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def test_tiled_prediction_matches_the_whole_image_away_from_the_border():
+    keras.utils.set_random_seed(1)
+    model = build_espcn(2, 1, width=4)
+    image = np.random.default_rng(0).uniform(-1, 1, (50, 37, 1)).astype("float32")
+    whole = np.asarray(model.predict(image[None], verbose=0))[0]
+    tiled = apply.tiled_predict(model, image, 2, tile=24, overlap=6)
+    assert tiled.shape == (100, 74, 1)
+    np.testing.assert_allclose(tiled[12:-12, 12:-12], np.clip(whole, -1, 1)[12:-12, 12:-12], atol=1e-5)
+    with pytest.raises(ValueError, match="overlap"):
+        apply.tiled_predict(model, image, 2, tile=16, overlap=8)
+
+
+def test_enhance_folder_keeps_names_sizes_and_inputs(saved_models, photos, tmp_path):
+    before = {p.name: p.read_bytes() for p in photos.iterdir()}
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="skipped 1 unreadable"):
+        result = apply.enhance_folder(photos, out, upscale=2, denoise=True, progress=False)
+    assert sorted(p.name for p in result["written"]) == ["camera.png", "coffee.jpg"]
+    assert [p.name for p, _ in result["skipped"]] == ["notes.txt"]
+    assert np.asarray(Image.open(out / "coffee.jpg")).shape == (200, 300, 3)
+    assert np.asarray(Image.open(out / "camera.png")).shape == (128, 128)
+    assert {p.name: p.read_bytes() for p in photos.iterdir()} == before  # inputs untouched
+
+
+def test_enhance_folder_errors_name_the_problem(saved_models, photos, tmp_path, build):
+    with pytest.raises(ValueError, match="must differ from the input folder"):
+        apply.enhance_folder(photos, photos, upscale=2, progress=False)
+    with pytest.raises(ValueError, match="nothing to do"):
+        apply.enhance_folder(photos, tmp_path / "o", progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="contains no files"):
+        apply.enhance_folder(tmp_path / "empty", tmp_path / "o", upscale=2, progress=False)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        apply.enhance_folder(tmp_path / "nowhere", tmp_path / "o", upscale=2, progress=False)
+    (build / "models" / "sr_x4.keras").unlink()
+    with pytest.raises(artifacts.ModelNotFoundError, match="08_super_resolution"):
+        apply.enhance_folder(photos, tmp_path / "o", upscale=4, progress=False)
+
+
+def test_generate_writes_images_and_a_sheet(saved_models, tmp_path):
+    result = apply.generate_to_folder("sneakers", 5, tmp_path / "gen", seed=3, scale=2)
+    assert result["class"] == "Sneaker"
+    assert [p.name for p in result["files"]] == [f"sneaker_{i:03d}.png" for i in range(5)]
+    assert np.asarray(Image.open(result["files"][0])).shape == (56, 56)
+    assert result["sheet"].is_file()
+    with pytest.raises(ValueError, match="the classes are: 0 'T-shirt/top'"):
+        apply.generate_to_folder("hat", 2, tmp_path / "gen")
+
+
+def test_command_line_reports_errors_in_one_line(build, photos, tmp_path, capsys):
+    assert cli.main(["generate", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g")]) == 2
+    assert "06_conditional_dcgan" in capsys.readouterr().err
+    assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--upscale", "2"]) == 2
+    assert "08_super_resolution" in capsys.readouterr().err
+
+
+def test_command_line_generate_and_enhance(saved_models, photos, tmp_path, capsys):
+    assert cli.main(["generate", "--class", "ankle boot", "--count", "3", "--out", str(tmp_path / "g")]) == 0
+    assert "wrote 3 Ankle boot image(s)" in capsys.readouterr().out
+    assert cli.main(["generate", "--class", "hat", "--out", str(tmp_path / "g")]) == 2
+    assert "unknown product class 'hat'" in capsys.readouterr().err
+    assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--denoise", "--no-progress"]) == 0
+    assert "wrote 2 photo(s)" in capsys.readouterr().out
