@@ -68,3 +68,24 @@ def test_readme_course_map_links_every_notebook_with_its_badge(path):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"(notebooks/{path.name})" in readme
     assert f"https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/notebooks/{path.name}" in readme
+
+
+def _exercise_cells(nb):
+    """Code cells a learner completes: a `...` placeholder and a call of a library checker."""
+    return [c for c in nb.cells if c.cell_type == "code" and re.search(r"(^|=|return)\s*\.\.\.", c.source, re.M)
+            and re.search(r"\bcheck_\w+\(", c.source)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_classroom_conventions(path):
+    """Learning objectives, estimated time per profile, three checked exercises, a summary, further reading."""
+    nb = _read(path)
+    first = nb.cells[0].source
+    assert first.startswith("# "), f"{path.name} must open with its title"
+    assert "**You will**" in first, f"{path.name}: the first cell needs the learning objectives ('**You will**')"
+    time_line = first[first.find("**Estimated time**"):]
+    assert "**Estimated time**" in first and all(p in time_line for p in ("smoke", "cpu", "gpu")), (
+        f"{path.name}: the first cell needs '**Estimated time**' for the smoke, cpu and gpu profiles")
+    assert len(_exercise_cells(nb)) >= 3, f"{path.name} needs at least three exercises with a checker"
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("## ")]
+    assert "## Summary" in headings and "## Further reading" in headings, f"{path.name} needs a Summary and Further reading"
