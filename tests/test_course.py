@@ -36,6 +36,18 @@ def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
     for name in ("00_ok", "01_bad"):
         assert (out / "notebooks" / f"{name}.ipynb").is_file()
         assert "<html" in (out / "html" / f"{name}.html").read_text()[:2000].lower()
+    index = (out / "index.html").read_text()
+    assert '<a href="html/00_ok.html">' in index and "accuracy: <b>0.5</b>" in index
+    assert "failed: RuntimeError: broken on purpose" in index and "Profile <b>smoke</b>" in index
+
+
+def test_headline_metrics_pick_the_results_worth_a_glance():
+    from prodimg_lib.course import headline_metrics
+
+    metrics = {"profile": "cpu", "epochs": 7, "test_accuracy": 0.93, "fcd_dcgan_final": 80.1, "psnr_gain_db": 6.1,
+               "flag": True, "class_agreement": 0.94}
+    assert headline_metrics(metrics) == [("test_accuracy", 0.93), ("fcd_dcgan_final", 80.1), ("psnr_gain_db", 6.1),
+                                         ("class_agreement", 0.94)]
 
 
 def test_report_metrics_round_trip_through_a_notebook_output():
