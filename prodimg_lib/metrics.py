@@ -51,6 +51,7 @@ __all__ = [
     "kernel_classifier_distance",
     # fidelity, diversity, memorisation
     "precision_recall",
+    "realism_scores",
     "nearest_neighbours",
     # mode collapse
     "class_histogram",
@@ -366,6 +367,42 @@ def precision_recall(real_features, fake_features, k: int = 3, batch_size: int =
     precision = _coverage(fake, real, real_radii, batch_size)
     recall = _coverage(real, fake, fake_radii, batch_size)
     return precision, recall
+
+
+def realism_scores(real_features, fake_features, k: int = 3, batch_size: int = 1024) -> np.ndarray:
+    """Realism score of each generated sample (Kynkäänniemi et al., NeurIPS 2019, section 5).
+
+    ``R(g) = max_i  r_i / |g - real_i|``, with ``r_i`` the distance of real sample i to its
+    k-th nearest real neighbour. ``R >= 1`` means the sample lies inside at least one real
+    sample's ball (inside the estimated real manifold, as counted by precision); the larger,
+    the closer to a dense region of real images. As in the paper, the real balls whose radius
+    is above the median are left out, so that isolated real outliers do not make any
+    sample look realistic.
+
+    Args:
+        real_features: (N_real, D), more than k rows (thousands in practice).
+        fake_features: (N_fake, D).
+        k: the neighbour that sets the radius (the paper's 3).
+        batch_size: rows per distance batch.
+
+    Returns:
+        float64 (N_fake,) scores >= 0.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    real = _as_features(real_features, "real_features", min_samples=k + 1)
+    fake = _as_features(fake_features, "fake_features")
+    _same_dims(real, fake, "real_features", "fake_features")
+    batch_size = max(1, int(batch_size))
+    radii = _kth_neighbour_radii(real, k, batch_size)
+    keep = radii <= np.median(radii)
+    real, radii = real[keep], radii[keep]
+    sq = np.sum(real * real, axis=1)
+    scores = np.empty(len(fake))
+    for rows in _row_batches(len(fake), batch_size):
+        distances = np.sqrt(np.maximum(_squared_distances(fake[rows], real, sq), 0.0))
+        scores[rows] = np.max(radii[None, :] / np.maximum(distances, 1e-12), axis=1)
+    return scores
 
 
 def nearest_neighbours(query_features, reference_features, k: int = 1, batch_size: int = 1024):

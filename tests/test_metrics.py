@@ -268,3 +268,13 @@ def test_notebook_07_checkers_accept_references_and_explain_mistakes():
     assert not wrong and "missing" in wrong.message
     assert metrics.check_normalised_entropy(lambda h: metrics.class_uniformity(h).normalised_entropy)
     assert not metrics.check_normalised_entropy(...)
+
+
+def test_realism_scores_are_high_inside_the_real_cloud_and_low_far_away():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(500, 4))
+    inside, outside = rng.normal(scale=0.3, size=(20, 4)), rng.normal(size=(20, 4)) + 12.0
+    scores = metrics.realism_scores(real, np.concatenate([inside, outside]))
+    assert scores.shape == (40,) and np.all(scores[:20] > 1.0) and np.all(scores[20:] < 0.2)
+    with pytest.raises(ValueError, match="k must be"):
+        metrics.realism_scores(real, inside, k=0)
