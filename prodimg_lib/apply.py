@@ -57,7 +57,10 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
                     if min(h, w) > overlap else "edge")
     origins = [(r * step, c * step) for r in range(rows) for c in range(cols)]
     tiles = np.stack([padded[y:y + tile, x:x + tile] for y, x in origins])
-    outputs = np.asarray(model.predict(tiles, batch_size=batch_size, verbose=0), dtype=np.float32)
+    # Direct calls rather than model.predict: the tile shape changes from image to image, and
+    # predict would compile a new graph function for every shape.
+    outputs = np.concatenate([np.asarray(model(tiles[i:i + batch_size], training=False), dtype=np.float32)
+                              for i in range(0, len(tiles), batch_size)])
     keep = slice(overlap * factor, (overlap + step) * factor)
     result = np.empty((rows * step * factor, cols * step * factor, 1), dtype=np.float32)
     for (y, x), out in zip(origins, outputs):

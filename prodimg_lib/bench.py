@@ -52,6 +52,7 @@ import os
 import sys
 import time
 import warnings
+import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -314,14 +315,21 @@ def features_and_labels(classifier, images, batch_size: int = 500) -> tuple[np.n
     return np.asarray(features, np.float32).reshape(len(images), -1), np.argmax(np.asarray(probabilities), axis=-1)
 
 
+_TWO_HEADED = weakref.WeakKeyDictionary()  # classifier -> its two-headed model, built once (one predict function)
+
+
 def _two_headed(classifier, layer_name: str):
-    """A model sharing the classifier's weights that returns ``[features, probabilities]``."""
+    """A model sharing the classifier's weights that returns ``[features, probabilities]`` (cached per classifier)."""
+    if classifier in _TWO_HEADED:
+        return _TWO_HEADED[classifier]
     try:
         layer = classifier.get_layer(layer_name)
     except ValueError:
         raise ValueError(f"the classifier {classifier.name!r} has no layer named {layer_name!r}; "
                          "build it with prodimg_lib.models.build_classifier") from None
-    return keras.Model(classifier.inputs, [layer.output, classifier.outputs[0]], name="features_and_probabilities")
+    model = keras.Model(classifier.inputs, [layer.output, classifier.outputs[0]], name="features_and_probabilities")
+    _TWO_HEADED[classifier] = model
+    return model
 
 
 def real_features(classifier, x_test, x_train, n_floor: int, seed: int = 0) -> dict:

@@ -53,3 +53,11 @@ def test_exports_images_sheet_manifest_and_pairs(tmp_path):
     assert json.loads(json_path.read_text()) == rows
     pair = pipeline.side_by_side(np.zeros((10, 12, 1), np.uint8), np.zeros((20, 24, 3), np.uint8))
     assert pair.shape == (20, 24 + 8 + 24, 3)
+
+
+def test_exercise_checkers_reject_typical_mistakes():
+    assert not pipeline.check_white_background(lambda x, t, s: np.where(x <= t, 1.0, x))
+    assert not pipeline.check_gate_one(lambda p, r, realism, mc, mr: p[r] >= mc)
+    wrong = pipeline.check_acceptance_by_class(lambda r, a, n: np.bincount(r[a], minlength=n).astype(float))
+    assert not wrong and "counts" in wrong.message
+    assert not pipeline.check_white_background(...)
