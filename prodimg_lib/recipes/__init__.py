@@ -9,7 +9,7 @@ measures them against the classical baselines on held-out Fashion-MNIST test ima
 
 Each module has ``benchmark(fm, profile, *, log=print) -> list[dict]``, one row per method
 and task (keys ``task``, ``method``, ``psnr``, ``ssim``, ``seconds``; optional
-``psnr_masked``, ``ssim_masked``, ``gain_db``, ``target_db``), which
+``psnr_mask``, ``ssim_mask``, ``gain_db``, ``target_db``), which
 ``python -m prodimg_lib.bench enhance`` prints as one table. The notebooks call the same
 training functions, so the notebooks and the benchmark report the same models.
 """
