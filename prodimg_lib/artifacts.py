@@ -24,6 +24,8 @@ MODEL_SOURCES: dict[str, str] = {
     "cdcgan_generator": "notebooks/06_conditional_dcgan.ipynb",
     "sr_x2": "notebooks/08_super_resolution.ipynb",
     "sr_x4": "notebooks/08_super_resolution.ipynb",
+    "sr_x2_photo": "notebooks/08_super_resolution.ipynb",
+    "sr_x4_photo": "notebooks/08_super_resolution.ipynb",
     "denoise": "notebooks/09_restoration.ipynb",
 }
 

@@ -130,11 +130,25 @@ def strip_outputs(nb, keep_from=None):
 
 
 def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> None:
-    """Execute a notebook and store only the outputs of its ``nbval-check-output`` cells."""
+    """Execute a notebook and store only the outputs of its ``nbval-check-output`` cells.
+
+    What the run saves goes to ``$PRODIMG_BUILD_DIR`` if set, else to ``build/refresh/`` (not
+    ``build/``), so that refreshing a notebook never replaces the models of a real course run;
+    refreshing the notebooks in order lets the later ones find the models of the earlier ones.
+    """
+    from .artifacts import build_dir
+
     path = Path(path)
     original = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory() as tmp:
-        executed = execute(path, Path(tmp) / path.name, profile=profile)
+    saved = os.environ.get("PRODIMG_BUILD_DIR")
+    if not saved:
+        os.environ["PRODIMG_BUILD_DIR"] = str(build_dir() / "refresh")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            executed = execute(path, Path(tmp) / path.name, profile=profile)
+    finally:
+        if not saved:
+            os.environ.pop("PRODIMG_BUILD_DIR", None)
     nbformat.write(strip_outputs(original, keep_from=executed), path)
 
 

@@ -93,7 +93,7 @@ PROFILES: dict[str, Profile] = {
         gan_epochs=7,
         sr_epochs=2,
         restore_epochs=2,
-        tone_epochs=5,
+        tone_epochs=3,
     ),
     "gpu": Profile(
         name="gpu",

@@ -24,7 +24,7 @@ def saved_models(build):
     artifacts.save_model(dcgan.build_conditional_generator(16, 10, 4), "cdcgan_generator")
     artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise")
     for factor in (2, 4):
-        artifacts.save_model(build_espcn(factor, 1, width=4), f"sr_x{factor}")
+        artifacts.save_model(build_espcn(factor, 1, width=4), f"sr_x{factor}_photo")
     return build
 
 
@@ -72,7 +72,7 @@ def test_enhance_folder_errors_name_the_problem(saved_models, photos, tmp_path, 
         apply.enhance_folder(tmp_path / "empty", tmp_path / "o", upscale=2, progress=False)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         apply.enhance_folder(tmp_path / "nowhere", tmp_path / "o", upscale=2, progress=False)
-    (build / "models" / "sr_x4.keras").unlink()
+    (build / "models" / "sr_x4_photo.keras").unlink()
     with pytest.raises(artifacts.ModelNotFoundError, match="08_super_resolution"):
         apply.enhance_folder(photos, tmp_path / "o", upscale=4, progress=False)
 
