@@ -42,6 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .common import HELD_OUT, model_images, split_held_out
 from ..exercises import Case, CheckResult, check_cases
 
 __all__ = [
@@ -100,7 +101,6 @@ METHOD_LABELS = {
 # Damaged pixels are painted white, like scratches and stains on a print.
 DEFECT_FILL = 1.0
 # Images held out at the end of the training split (at most; an eighth of a small split).
-HELD_OUT = 500
 
 
 # --- settings and data ----------------------------------------------------------------------------
@@ -141,17 +141,6 @@ def restore_settings(profile, task: str) -> dict:
                 width=max(8, int(profile.width) // 2))
 
 
-def split_held_out(images, held_out: int = HELD_OUT) -> tuple[np.ndarray, np.ndarray]:
-    """Split training images into (fit, held out): the last ``min(held_out, N // 8)`` images are held out.
-
-    The held-out images give the validation loss of the learned models and tune the classical
-    denoisers, so that the test images are used only once, to compare the methods.
-    """
-    images = np.asarray(images)
-    n_held = min(int(held_out), len(images) // 8)
-    if n_held < 1:
-        raise ValueError(f"need at least 8 training images to hold some out, got {len(images)}")
-    return images[:-n_held], images[-n_held:]
 
 
 def load_splits(fm, profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,28 +159,13 @@ def load_splits(fm, profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns:
         ``(fit, held, test)``.
     """
-    fit, held = split_held_out(_model_images(fm.x_train, "x_train"))
+    fit, held = split_held_out(model_images(fm.x_train, "x_train"))
     if profile.max_train_images is not None:
         fit = fit[: int(profile.max_train_images)]
-    test = _model_images(fm.x_test, "x_test")[: restore_settings(profile, "denoise")["test_images"]]
+    test = model_images(fm.x_test, "x_test")[: restore_settings(profile, "denoise")["test_images"]]
     return fit, held, test
 
 
-def _model_images(images, name: str = "images") -> np.ndarray:
-    """uint8 (N, H, W) or (N, H, W, C) pixels, or floats in [-1, 1], as float32 (N, H, W, C) in [-1, 1]."""
-    from ..data import check_pixel_values, to_minus_one_one
-
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4:
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
-    if images.dtype == np.uint8:
-        return to_minus_one_one(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"{name} must be uint8 pixels or float images in [-1, 1], got dtype {images.dtype}")
-    check_pixel_values(images, name)
-    return images.astype(np.float32, copy=False)
 
 
 def _sigma(sigma):
@@ -222,7 +196,7 @@ def noisy_pairs(clean, sigma=TARGET_SIGMA, *, seed=0) -> tuple[np.ndarray, np.nd
     """
     from .. import degrade
 
-    clean = _model_images(clean, "clean")
+    clean = model_images(clean, "clean")
     sigma = _sigma(sigma)
     rng = degrade._rng(seed)
     if isinstance(sigma, tuple):
@@ -253,7 +227,7 @@ def defect_pairs(clean, *, seed=0, kind: str = "mixed", touch_product: bool = Tr
     """
     from .. import degrade
 
-    clean = _model_images(clean, "clean")
+    clean = model_images(clean, "clean")
     rng = degrade._rng(seed)
     shape = clean.shape[1:3]
     masks = degrade.defect_masks(len(clean), shape, kind, seed=rng)
@@ -386,7 +360,7 @@ def _model_of(model):
 def denoise(model, noisy, batch_size: int = 500) -> np.ndarray:
     """Denoise (N, H, W, 1) images in [-1, 1] with a trained denoiser (a model or a :class:`RestoreRun`)."""
     model = _model_of(model)
-    noisy = _model_images(noisy, "noisy")
+    noisy = model_images(noisy, "noisy")
     return np.clip(np.asarray(model.predict(noisy, batch_size=batch_size, verbose=0)), -1.0, 1.0).astype(np.float32)
 
 
@@ -395,7 +369,7 @@ def inpaint(model, damaged, masks, batch_size: int = 500) -> np.ndarray:
     from ..degrade import _as_masks
 
     model = _model_of(model)
-    damaged = _model_images(damaged, "damaged")
+    damaged = model_images(damaged, "damaged")
     masks = _as_masks(masks, like=damaged).astype(np.float32)
     out = model.predict([damaged, masks], batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(out), -1.0, 1.0).astype(np.float32)
@@ -421,7 +395,7 @@ def tune_denoisers(clean_held, sigma=TARGET_SIGMA, *, n_images: int | None = 200
     """
     from .. import enhance
 
-    clean = _model_images(clean_held, "clean_held")
+    clean = model_images(clean_held, "clean_held")
     if n_images is not None:
         clean = clean[: int(n_images)]
     noisy, clean = noisy_pairs(clean, _sigma(sigma), seed=seed)

@@ -47,6 +47,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .common import HELD_OUT, model_images, split_held_out
 from ..exercises import Case, CheckResult, check_cases, check_value, failed, passed
 
 __all__ = [
@@ -92,7 +93,6 @@ TARGET_GAIN_DB = {2: 5.0, 4: 4.0}
 # Unsharp-mask settings tried on top of bicubic (radius in HR pixels, amount).
 SHARPEN_GRID = {"radius": [0.5, 1.0, 1.5, 2.0, 3.0], "amount": [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]}
 # Images held out at the end of the training split (at most; an eighth of a small split).
-HELD_OUT = 500
 BATCH_SIZE = 64
 LEARNING_RATE = 2e-3
 
@@ -137,34 +137,8 @@ def sr_settings(profile, factor: int, architecture: str = "edsr") -> dict:
     return settings
 
 
-def split_held_out(images, held_out: int = HELD_OUT) -> tuple[np.ndarray, np.ndarray]:
-    """Split training images into (fit, held out): the last ``min(held_out, N // 8)`` images are held out.
-
-    The held-out images give the validation loss of the learned models and tune the classical
-    sharpening, so that the test images are used only once, to compare the methods.
-    """
-    images = np.asarray(images)
-    n_held = min(int(held_out), len(images) // 8)
-    if n_held < 1:
-        raise ValueError(f"need at least 8 training images to hold some out, got {len(images)}")
-    return images[:-n_held], images[-n_held:]
 
 
-def _model_images(images, name: str = "images") -> np.ndarray:
-    """uint8 (N, H, W) or (N, H, W, C) pixels, or floats in [-1, 1], as float32 (N, H, W, C) in [-1, 1]."""
-    from ..data import check_pixel_values, to_minus_one_one
-
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4:
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
-    if images.dtype == np.uint8:
-        return to_minus_one_one(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"{name} must be uint8 pixels or float images in [-1, 1], got dtype {images.dtype}")
-    check_pixel_values(images, name)
-    return images.astype(np.float32, copy=False)
 
 
 def make_pairs(clean, factor: int) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +155,7 @@ def make_pairs(clean, factor: int) -> tuple[np.ndarray, np.ndarray]:
     from .. import degrade
 
     factor = _factor(factor)
-    clean = _model_images(clean, "clean")
+    clean = model_images(clean, "clean")
     return degrade.downscale(clean, factor), clean
 
 
@@ -274,7 +248,7 @@ def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
         float32 (N, r h, r w, 1), clipped to [-1, 1].
     """
     model = _model_of(model)
-    low = _model_images(low, "low")
+    low = model_images(low, "low")
     channels = model.input_shape[-1]
     if low.shape[-1] != channels:
         raise ValueError(f"the model takes {channels} channel(s), got images of shape {low.shape}"
@@ -298,7 +272,7 @@ def super_resolve_colour(model, low, batch_size: int = 64) -> np.ndarray:
     between channels (the classical alternative, used by SRCNN and ESPCN, enlarges only the
     luminance Y with the model and the colour difference channels with bicubic).
     """
-    low = _model_images(low, "low")
+    low = model_images(low, "low")
     n, h, w, c = low.shape
     planes = np.moveaxis(low, -1, 1).reshape(n * c, h, w, 1)
     out = super_resolve(model, planes, batch_size=batch_size)
@@ -554,7 +528,7 @@ def evaluate_photos(photos, factor: int, models: dict | None = None) -> tuple[li
     from .. import degrade, enhance
 
     factor = _factor(factor)
-    clean = _model_images(photos, "photos")
+    clean = model_images(photos, "photos")
     if clean.shape[-1] != 3:
         raise ValueError(f"photos must be colour images (N, H, W, 3), got shape {clean.shape}")
     low = degrade.downscale(clean, factor)
