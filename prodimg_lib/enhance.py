@@ -73,8 +73,12 @@ def _per_image(x: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], *, channel
 
 
 def _channel_axis(x: np.ndarray) -> int | None:
-    """``channel_axis`` for scikit-image given the batch: None for grayscale (passed as 2-D), -1 for colour."""
-    return -1 if x.shape[-1] == 3 else None
+    """``channel_axis`` for scikit-image given the batch: None for grayscale (passed as 2-D), 2 for colour.
+
+    Each image reaches scikit-image as (H, W, 3), so the channel axis is 2. (It is not written
+    as -1: ``skimage.filters.unsharp_mask`` 0.26 mishandles a negative ``channel_axis``.)
+    """
+    return 2 if x.shape[-1] == 3 else None
 
 
 def _colour_only(x: np.ndarray, what: str) -> None:

@@ -211,3 +211,16 @@ def test_bad_images_are_rejected(fn):
         fn(np.full((2, 28, 28, 1), 3.0, np.float32))
     with pytest.raises(ValueError, match="without the channel axis"):
         fn(np.zeros((28, 28), np.float32))
+
+
+def test_unsharp_mask_on_colour_images_sharpens_each_channel():
+    from skimage import data as skdata
+    from skimage.filters import unsharp_mask as sk_unsharp
+
+    photo = skdata.coffee()[:48, :48]
+    x = (photo.astype(np.float32) / 127.5 - 1.0)[None]
+    out = enhance.unsharp_mask(x, radius=1.0, amount=1.0)
+    assert np.all(np.isfinite(out))
+    unit = photo / 255.0
+    expected = np.stack([sk_unsharp(unit[..., k], radius=1.0, amount=1.0) for k in range(3)], axis=-1)
+    np.testing.assert_allclose(out[0], np.clip(expected * 2 - 1, -1, 1), atol=1e-5)

@@ -1,0 +1,164 @@
+"""Recipes of notebook 10: per-image darkening, classical tone methods, the curve-estimator run, checkers."""
+
+import keras
+import numpy as np
+import pytest
+
+from prodimg_lib import data, degrade, metrics
+from prodimg_lib.profiles import get_profile
+from prodimg_lib.recipes import tone
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return data.load_sample()
+
+
+def _colour(shape=(2, 12, 12, 3), seed=0, low=-0.8, high=0.6):
+    return np.random.default_rng(seed).uniform(low, high, shape).astype(np.float32)
+
+
+def test_darken_draws_per_image_parameters_reproducibly(sample):
+    dark, clean, params = tone.darken(sample.x_test[:50], seed=1)
+    assert dark.shape == clean.shape == (50, 28, 28, 1) and dark.dtype == np.float32
+    g, e = params["gamma"], params["exposure"]
+    assert g.min() >= tone.DARK_GAMMA[0] and g.max() <= tone.DARK_GAMMA[1] and g.std() > 0.1
+    assert e.min() >= tone.DARK_EXPOSURE[0] and e.max() <= tone.DARK_EXPOSURE[1] and e.std() > 0.03
+    np.testing.assert_array_equal(dark, degrade.low_light(clean, gamma=g, exposure=e))
+    np.testing.assert_array_equal(dark, tone.darken(sample.x_test[:50], seed=1)[0])
+    assert not np.array_equal(dark, tone.darken(sample.x_test[:50], seed=2)[0])
+    fixed, _, p = tone.darken(clean[:3], gamma=2.0, exposure=0.4)
+    np.testing.assert_array_equal(p["gamma"], [2.0] * 3)
+    np.testing.assert_allclose(fixed, degrade.low_light(clean[:3], 2.0, 0.4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"gamma": (2.0, 1.0)}, "gamma"), ({"exposure": (0.5, 1.5)}, "exposure"), ({"gamma": (1, 2, 3)}, "gamma"),
+     ({"exposure": 0.0}, "exposure")],
+)
+def test_darken_rejects_bad_ranges(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tone.darken(np.zeros((2, 4, 4, 1), np.float32), **kwargs)
+
+
+def test_darken_rejects_bad_images():
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        tone.darken(np.full((2, 4, 4, 1), 3.0, np.float32))
+    with pytest.raises(TypeError):
+        tone.darken(np.zeros((2, 4, 4, 1), np.int32))
+
+
+def test_levels_gamma_undoes_exposure_and_known_gamma(sample):
+    clean = data.to_minus_one_one(sample.x_test[:20])[..., None]
+    white = clean.reshape(20, -1).max(axis=1) == 1.0
+    dark = degrade.low_light(clean, gamma=2.0, exposure=np.linspace(0.3, 0.6, 20))
+    out = tone.levels_gamma(dark, gamma=0.5)
+    # exact (up to float rounding) for every image with a white pixel, whatever its exposure
+    assert metrics.psnr(clean[white], out[white]) > 45
+
+
+def test_auto_gamma_reaches_the_target_mean_for_flat_images():
+    flat = np.full((3, 6, 6, 1), -0.6, np.float32)  # u = 0.2 everywhere
+    out = tone.auto_gamma(flat, target=0.5)
+    np.testing.assert_allclose((out + 1) / 2, 0.5, atol=1e-5)
+    black = np.full((1, 6, 6, 1), -1.0, np.float32)
+    np.testing.assert_array_equal(tone.auto_gamma(black), black)
+    with pytest.raises(ValueError, match="target"):
+        tone.auto_gamma(flat, target=1.0)
+
+
+def test_grey_world_removes_a_gain_cast_and_needs_colour():
+    clean = _colour()
+    cast = degrade.colour_cast(clean, gains=(1.15, 1.0, 0.8))
+    balanced = tone.grey_world(cast)
+    means = ((balanced + 1) / 2).mean(axis=(1, 2))
+    np.testing.assert_allclose(means - means.mean(axis=1, keepdims=True), 0.0, atol=1e-5)
+    # without clipping, a cast of gains is undone up to one overall brightness factor per image
+    a, b = (tone.grey_world(cast) + 1) / 2, (tone.grey_world(clean) + 1) / 2
+    np.testing.assert_allclose(a / a.mean(axis=(1, 2, 3), keepdims=True), b / b.mean(axis=(1, 2, 3), keepdims=True),
+                               rtol=1e-4)
+    assert tone.grey_world(cast[0]).shape == (12, 12, 3)
+    with pytest.raises(ValueError, match="colour"):
+        tone.grey_world(np.zeros((1, 4, 4, 1), np.float32))
+
+
+def test_split_held_out(sample):
+    fit, held = tone.split_held_out(np.arange(800))
+    assert len(held) == 100 and len(fit) == 700 and held[0] == 700
+    fit, held = tone.split_held_out(np.arange(10_000))
+    assert len(held) == tone.HELD_OUT
+    with pytest.raises(ValueError, match="at least 8"):
+        tone.split_held_out(np.arange(5))
+
+
+def test_settings_follow_the_profile():
+    for name in ("smoke", "cpu", "gpu"):
+        profile = get_profile(name)
+        settings = tone.tone_settings(profile)
+        assert settings["epochs"] == profile.tone_epochs and settings["width"] >= 4
+
+
+def test_train_evaluate_save_and_load(sample, tmp_path):
+    profile = get_profile("smoke")
+    fit, held = tone.split_held_out(sample.x_train[:256])
+    run = tone.train_curve_estimator(fit, profile, validation=held, verbose=0, log=None)
+    assert run.n_train == len(fit) and "val_loss" in run.history and run.seconds > 0
+    dark, clean, _ = tone.darken(sample.x_test[:30], 0)
+    tuned = {"levels_gamma": {"params": dict(tone.PREPARE), "psnr": 0.0}}
+    rows, outputs = tone.evaluate(dark, clean, tuned, run)
+    assert [r["key"] for r in rows] == ["dark", "levels_gamma", "curve_estimator"]
+    assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 for r in rows)
+    assert outputs["curve_estimator"].shape == clean.shape
+    assert rows[-1]["psnr"] > rows[0]["psnr"] + 10  # far brighter than the dark input
+    # colour: each channel through the grayscale model
+    photo = _colour((16, 20, 3))
+    assert tone.enhance_colour(run, photo).shape == photo.shape
+    # the saved model loads in safe mode and gives the same output
+    run.model.save(tmp_path / "tone.keras")
+    loaded = keras.models.load_model(tmp_path / "tone.keras", safe_mode=True)
+    x = tone.levels_gamma(dark, **run.prepare)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), run.model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(TypeError, match="ToneRun"):
+        tone.enhance_images(run.model, dark)
+    with pytest.raises(ValueError, match="enhance_colour"):
+        tone.enhance_images(run, np.zeros((1, 8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match="grayscale"):
+        tone.train_curve_estimator(np.zeros((70, 8, 8, 3), np.float32), profile, verbose=0, log=None)
+
+
+def test_tune_classical_on_a_few_images(sample):
+    dark, clean, _ = tone.darken(sample.x_test[:12], 5)
+    tuned = tone.tune_classical(dark, clean, log=None)
+    assert set(tuned) == set(tone.CLASSICAL_GRIDS)
+    for name, entry in tuned.items():
+        assert set(entry["params"]) == set(tone.CLASSICAL_GRIDS[name])
+    assert tuned["levels_gamma"]["psnr"] > tuned["adjust_gamma"]["psnr"] > tuned["equalize_hist"]["psnr"]
+
+
+def test_checkers_accept_the_reference_and_reject_mistakes():
+    assert tone.check_le_curve(tone.le_curve)
+    assert not tone.check_le_curve(None)
+    wrong = tone.check_le_curve(lambda u, a, iterations: u + a * u)
+    assert not wrong and "(1 - u)" in wrong.message
+    assert tone.check_undo_low_light(tone.undo_low_light)
+    wrong = tone.check_undo_low_light(lambda d, g, e: 2 * ((d + 1) / 2 / e) ** g - 1)
+    assert not wrong and "1 / gamma" in wrong.message
+    assert tone.check_auto_gamma(lambda m, t: np.log(t) / np.log(m))
+    wrong = tone.check_auto_gamma(lambda m, t: np.log(m) / np.log(t))
+    assert not wrong and "Upside down" in wrong.message
+    assert tone.check_grey_world(tone.grey_world)
+    assert not tone.check_grey_world(...)
+    assert not tone.check_grey_world(lambda x: 1 / 0)
+
+
+def test_white_patch_makes_the_bright_end_white():
+    clean = _colour(low=-0.9, high=1.0)
+    cast = degrade.colour_cast(clean, gains=(0.8, 1.0, 0.7))  # no clipping: all gains <= 1
+    out = tone.white_patch(cast, percentile=100.0)
+    np.testing.assert_allclose(out.reshape(2, -1, 3).max(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(out, tone.white_patch(clean, percentile=100.0), atol=1e-5)
+    with pytest.raises(ValueError, match="colour"):
+        tone.white_patch(np.zeros((1, 4, 4, 1), np.float32))
+    with pytest.raises(ValueError, match="percentile"):
+        tone.white_patch(cast, percentile=0.0)
