@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     enh.add_argument("input_dir", help="folder of photos (any size, grayscale or colour)")
     enh.add_argument("--out", required=True, help="output folder (must differ from the input folder)")
     enh.add_argument("--upscale", type=int, choices=[2, 4], default=None, help="super-resolution factor")
-    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling")
+    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 09, trained on Fashion-MNIST: check it helps on your photos)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("env", help="print the environment report")
     fetch = sub.add_parser("fetch-data", help="find or download Fashion-MNIST and verify it")

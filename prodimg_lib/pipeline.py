@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StageTimer", "white_background", "quality_gate", "save_images", "save_catalogue_sheet", "write_manifest",
+__all__ = ["StageTimer", "background_mask", "white_background", "quality_gate", "save_images", "save_catalogue_sheet", "write_manifest",
            "side_by_side"]
 
 
@@ -46,16 +46,44 @@ class StageTimer:
         return float(sum(self.seconds.values()))
 
 
-def white_background(images, threshold: float = -0.8, softness: float = 0.2) -> np.ndarray:
+def background_mask(images, threshold: float = -0.8) -> np.ndarray:
+    """Where the background is: dark pixels (<= ``threshold``) connected to the image border.
+
+    Dark areas *inside* a product (a black sole, a shadow in a fold) are not connected to the
+    border through dark pixels, so they are not background. Uses ``scipy.ndimage.label``.
+
+    Args:
+        images: float (N, H, W, C) in [-1, 1]; the mean over channels decides.
+
+    Returns:
+        bool (N, H, W, 1).
+    """
+    from scipy import ndimage
+
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4:
+        raise ValueError(f"images must have shape (N, H, W, C), got {x.shape}")
+    dark = x.mean(axis=-1) <= threshold
+    masks = np.zeros(dark.shape, dtype=bool)
+    for i, d in enumerate(dark):
+        labels, _ = ndimage.label(d)
+        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        masks[i] = np.isin(labels, border[border > 0])
+    return masks[..., None]
+
+
+def white_background(images, threshold: float = -0.8, softness: float = 0.2, *, mask=None) -> np.ndarray:
     """Replace the black background of [-1, 1] product images with white, with a soft edge.
 
     Each pixel is blended towards white (1.0) by ``1 - alpha`` with
     ``alpha = clip((x - threshold) / softness, 0, 1)``: pixels at or below ``threshold`` become
-    white, pixels above ``threshold + softness`` keep their value. Dark parts *of the product*
-    below the threshold are whitened too, which is why the threshold sits close to -1.
+    white, pixels above ``threshold + softness`` keep their value. Without ``mask`` every dark
+    pixel is whitened, dark parts of the product included; with ``mask`` (e.g.
+    :func:`background_mask`, dilated by a pixel for the soft edge) only pixels inside it are.
 
     Args:
         images: float (N, H, W, C) in [-1, 1].
+        mask: None, or bool (N, H, W, 1): where blending is allowed.
 
     Returns:
         float32, same shape, in [-1, 1].
@@ -67,6 +95,8 @@ def white_background(images, threshold: float = -0.8, softness: float = 0.2) -> 
     if not softness > 0:
         raise ValueError(f"softness must be positive, got {softness!r}")
     alpha = np.clip((x - threshold) / softness, 0.0, 1.0)
+    if mask is not None:
+        alpha = np.where(np.asarray(mask, dtype=bool), alpha, 1.0)
     return (alpha * x + (1.0 - alpha) * 1.0).astype(np.float32)
 
 

@@ -61,3 +61,13 @@ def test_exercise_checkers_reject_typical_mistakes():
     wrong = pipeline.check_acceptance_by_class(lambda r, a, n: np.bincount(r[a], minlength=n).astype(float))
     assert not wrong and "counts" in wrong.message
     assert not pipeline.check_white_background(...)
+
+
+def test_background_mask_keeps_dark_areas_inside_the_product():
+    x = np.full((1, 7, 7, 1), -1.0, np.float32)
+    x[0, 1:6, 1:6] = 0.5          # a bright product
+    x[0, 3, 3] = -1.0             # with a dark hole inside
+    mask = pipeline.background_mask(x)
+    assert mask[0, 0, 0, 0] and not mask[0, 3, 3, 0] and not mask[0, 2, 2, 0]
+    out = pipeline.white_background(x, mask=mask)
+    assert out[0, 0, 0, 0] == 1.0 and out[0, 3, 3, 0] == -1.0 and out[0, 2, 2, 0] == 0.5
