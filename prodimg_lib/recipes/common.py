@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
-__all__ = ["HELD_OUT", "split_held_out", "model_images"]
+__all__ = ["HELD_OUT", "TrainedRun", "split_held_out", "model_images"]
 
 HELD_OUT = 500  # the last training images: validation loss of the learned models, tuning of the classical ones
 
@@ -37,3 +40,22 @@ def model_images(images, name: str = "images") -> np.ndarray:
         raise TypeError(f"{name} must be uint8 pixels or float images in [-1, 1], got dtype {images.dtype}")
     check_pixel_values(images, name)
     return images.astype(np.float32, copy=False)
+
+
+@dataclass
+class TrainedRun:
+    """A trained enhancement model and how it was trained (each recipe names its own runs).
+
+    Attributes:
+        model: the ``keras.Model``, images in [-1, 1] to images in [-1, 1].
+        settings: the recipe's training settings.
+        history: loss (and val_loss) per epoch.
+        seconds: wall-clock training time (graph tracing included).
+        n_train: number of training images.
+    """
+
+    model: Any
+    settings: dict
+    history: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    n_train: int = 0

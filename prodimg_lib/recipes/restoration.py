@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import numbers
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .common import HELD_OUT, model_images, split_held_out
+from .common import HELD_OUT, TrainedRun, model_images, split_held_out
 from ..exercises import Case, CheckResult, check_cases
 
 __all__ = [
@@ -244,23 +244,8 @@ def defect_pairs(clean, *, seed=0, kind: str = "mixed", touch_product: bool = Tr
 
 
 @dataclass
-class RestoreRun:
-    """A trained restoration model and how it was trained.
-
-    Attributes:
-        model: the ``keras.Model``: noisy (N, H, W, 1) -> clean, or [damaged, mask] -> repaired,
-            all in [-1, 1].
-        settings: from :func:`restore_settings`.
-        history: loss (and val_loss) per epoch.
-        seconds: wall-clock training time (graph tracing included).
-        n_train: number of training images.
-    """
-
-    model: Any
-    settings: dict
-    history: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    n_train: int = 0
+class RestoreRun(TrainedRun):
+    """A trained restoration model: noisy (N, H, W, 1) -> clean, or [damaged, mask] -> repaired. Fields: :class:`~prodimg_lib.recipes.common.TrainedRun`."""
 
     @property
     def name(self) -> str:

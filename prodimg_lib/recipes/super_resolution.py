@@ -41,13 +41,13 @@ from __future__ import annotations
 
 import numbers
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from .common import HELD_OUT, model_images, split_held_out
+from .common import HELD_OUT, TrainedRun, model_images, split_held_out
 from ..exercises import Case, CheckResult, check_cases, check_value, failed, passed
 
 __all__ = [
@@ -169,22 +169,8 @@ def build_sr(settings: dict, channels: int = 1):
 
 
 @dataclass
-class SRRun:
-    """A trained super-resolution model and how it was trained.
-
-    Attributes:
-        model: the ``keras.Model``, (N, h, w, 1) -> (N, factor h, factor w, 1), in [-1, 1].
-        settings: from :func:`sr_settings`.
-        history: loss (and val_loss) per epoch.
-        seconds: wall-clock training time (graph tracing included).
-        n_train: number of training images.
-    """
-
-    model: Any
-    settings: dict
-    history: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    n_train: int = 0
+class SRRun(TrainedRun):
+    """A trained super-resolution model: (N, h, w, 1) -> (N, factor h, factor w, 1). Fields: :class:`~prodimg_lib.recipes.common.TrainedRun`."""
 
     @property
     def name(self) -> str:
