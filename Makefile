@@ -5,6 +5,9 @@ PYTHON  ?= $(shell command -v python3.11 || command -v python3)
 VENV    := .venv
 BIN     := $(VENV)/bin
 PROFILE ?=
+# A CPU build of PyTorch, installed before the `backends` extra so that pip does not pull a
+# CUDA build of several GB (on a machine with an NVIDIA GPU, set TORCH to a CUDA build).
+TORCH   ?= torch==2.13.0
 DEBIAN_FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
 .PHONY: help env data course test lab clean
@@ -22,7 +25,8 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[cpu,course,dev]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[cpu,backends,course,dev]"
 	touch $@
 
 # Debian's dataset-fashion-mnist package gives the data offline; installed when we are root
@@ -38,9 +42,13 @@ data: env
 course: data
 	$(BIN)/prodimg course $(if $(PROFILE),--profile $(PROFILE))
 
+# The suite on the three Keras backends: TensorFlow (library, notebooks, nbval), then JAX
+# (library and notebooks) and PyTorch (library) with TensorFlow made unimportable.
 test: env
 	-@$(MAKE) --no-print-directory data
-	$(BIN)/python -m pytest
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest
+	KERAS_BACKEND=jax PRODIMG_BLOCK_TENSORFLOW=1 $(BIN)/python -m pytest tests
+	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(BIN)/python -m pytest tests --ignore=tests/test_notebooks.py
 
 lab: env
 	$(BIN)/jupyter lab notebooks/

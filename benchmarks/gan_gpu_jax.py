@@ -1,10 +1,10 @@
 """The ``gpu`` profile's DCGAN and conditional DCGAN, trained on a GPU with Keras's JAX backend.
 
-The course trains its GANs with :class:`prodimg_lib.gan.GAN`, whose ``train_step`` uses
+The course trains its GANs with :class:`prodimg_lib.generation.gan.GAN`, whose ``train_step`` uses
 TensorFlow's gradient tape. This script measures what the ``gpu`` profile's settings reach
 on a GPU machine that has JAX but no TensorFlow: the *same* model builders
-(:mod:`prodimg_lib.models.dcgan`), the same losses (:func:`prodimg_lib.gan.d_loss_from_logits`,
-:func:`prodimg_lib.gan.g_loss_from_logits`, written in ``keras.ops``), the same optimizers and
+(:mod:`prodimg_lib.generation.dcgan`), the same losses (:func:`prodimg_lib.generation.losses.d_loss_from_logits`,
+:func:`prodimg_lib.generation.losses.g_loss_from_logits`, written in ``keras.ops``), the same optimizers and
 the same two-step update (discriminator on real and generated images, then generator through
 the discriminator with fresh noise), written as a jitted JAX step with ``stateless_call``.
 It then judges 10,000 samples with the course's product classifier, as notebook 07 does.
@@ -40,8 +40,8 @@ def train(x, y, *, conditional: bool, epochs: int, width: int, batch_size: int, 
     import jax
     import keras
 
-    from prodimg_lib.gan import d_loss_from_logits, g_loss_from_logits
-    from prodimg_lib.models import dcgan
+    from prodimg_lib.generation.gan import d_loss_from_logits, g_loss_from_logits
+    from prodimg_lib.enhancement.models import dcgan
 
     keras.utils.set_random_seed(seed)
     if conditional:

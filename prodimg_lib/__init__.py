@@ -1,28 +1,22 @@
 """prodimg_lib: the tested helper library of the course *Deep learning for product image
 generation and enhancement*.
 
-Modules (import the one you need, e.g. ``from prodimg_lib import data``):
+The folders show its concerns; each layer imports only the ones below it:
 
-- ``data``: Fashion-MNIST (verified, offline when possible), the committed sample, scaling to [-1, 1];
-- ``photos``: your own folder of product photos;
-- ``explore``: data-set statistics (class counts, mean images, confusion matrices);
-- ``losses``, ``optim``, ``ops``: NumPy reference implementations checked against Keras (notebooks 01-03);
-- ``augment``: Keras preprocessing layers for data augmentation;
-- ``models``: model builders (product classifier, DCGAN and conditional DCGAN);
-- ``gan``: the GAN model, its training step, monitoring callbacks and resumable checkpoints;
-- ``metrics``: generator evaluation in the product classifier's feature space, PSNR and SSIM;
-- ``degrade``: reproducible degradations making (damaged, clean) pairs;
-- ``enhance``: classical enhancement and restoration baselines;
-- ``profiles``: the run sizes ``smoke``, ``cpu``, ``gpu``;
-- ``artifacts``: the build folder and the saved models;
-- ``env``: environment report (versions, CPU/GPU, data found);
-- ``viz``: labelled image grids;
-- ``report``: headline numbers a notebook reports to the course runner;
-- ``exercises``: the machinery behind the notebooks' ``check_...`` functions;
-- ``notebooks``, ``course``, ``cli``: running the course headless.
+- ``reference``: NumPy references of losses, optimisers and CNN operations (notebooks 01-03);
+- ``data``: Fashion-MNIST, photo folders, pixel scaling and checks, augmentation, degradations;
+- ``viz``: every image grid, comparison panel and results table;
+- ``generation``: the DCGANs, their losses, the GAN model with a training step per Keras
+  backend, callbacks, checkpoints and sampling (notebooks 05-06);
+- ``enhancement``: classical methods, the enhancement networks, their training and recipes,
+  the product pipeline's stages (notebooks 08-11);
+- ``evaluation``: PSNR and SSIM, classifier-feature distances, the product classifier;
+- ``course``: run profiles, the environment report, saved models, the notebook runner, the
+  ``prodimg`` command and the exercise checkers.
+
+Import what you need, e.g. ``from prodimg_lib.generation import gan``. Importing the
+package itself loads nothing but this page: no Keras, and no backend.
 """
-
-from .env import quiet_tensorflow as _quiet_tensorflow
 
 __version__ = "0.1.0"
 
@@ -30,7 +24,3 @@ __version__ = "0.1.0"
 # Colab badges and install cells in the notebooks are checked against it by the tests.
 GITHUB_REPO = "prodimg-course/product-image-deep-learning"
 GITHUB_URL = f"https://github.com/{GITHUB_REPO}"
-
-# Import TensorFlow (when Keras runs on it) now, without its C++ start-up lines on stderr,
-# so that a later `import keras` in a notebook prints nothing.
-_quiet_tensorflow()

@@ -1,10 +1,12 @@
-"""Figures used across the course: labelled image grids."""
+"""Figures used across the course: image grids (as arrays and as figures), comparison panels, result tables."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["to_display", "image_grid", "class_grid"]
+from prodimg_lib.data import from_minus_one_one
+
+__all__ = ["to_display", "grid_image", "image_grid", "class_grid", "compare_panels", "results_table"]
 
 
 def to_display(images: np.ndarray) -> np.ndarray:
@@ -12,8 +14,6 @@ def to_display(images: np.ndarray) -> np.ndarray:
 
     Accepts uint8 in [0, 255] or floats in [-1, 1] (model range); shape (..., H, W) or (..., H, W, C).
     """
-    from .data import from_minus_one_one
-
     images = np.asarray(images)
     if images.dtype == np.uint8:
         out = images.astype(np.float32) / 255.0
@@ -27,6 +27,38 @@ def to_display(images: np.ndarray) -> np.ndarray:
     if out.ndim >= 3 and out.shape[-1] == 1:
         out = out[..., 0]
     return out
+
+
+def grid_image(images, ncols: int | None = None, *, pad: int = 2, pad_value: int = 128, scale: int = 1) -> np.ndarray:
+    """Tile images into one uint8 picture.
+
+    Args:
+        images: (n, H, W, C) or (n, H, W) floats in [-1, 1] (mapped back with
+            :func:`prodimg_lib.data.from_minus_one_one`) or uint8 pixels.
+        ncols: images per row (default: about the square root of n).
+        pad: pixels between the images; pad_value: their grey level.
+        scale: integer upscaling factor (nearest neighbour), for visibility.
+
+    Returns:
+        uint8 array (rows*(H+pad)+pad, ncols*(W+pad)+pad) for grayscale, with a trailing
+        channel axis for colour, times ``scale``.
+    """
+    images = np.asarray(images)
+    pixels = images if images.dtype == np.uint8 else from_minus_one_one(images)
+    if pixels.ndim == 4 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim not in (3, 4) or len(pixels) == 0:
+        raise ValueError(f"images must have shape (n, H, W) or (n, H, W, C) with n >= 1, got {images.shape}")
+    n, h, w = pixels.shape[:3]
+    ncols = int(ncols or int(np.ceil(np.sqrt(n))))
+    nrows = int(np.ceil(n / ncols))
+    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *pixels.shape[3:]), pad_value, dtype=np.uint8)
+    for i, image in enumerate(pixels):
+        r, c = divmod(i, ncols)
+        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = image
+    if scale > 1:
+        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    return grid
 
 
 def image_grid(images, nrows: int, ncols: int, *, titles=None, row_labels=None, cell_size: float = 1.1, suptitle=None):
@@ -75,7 +107,6 @@ def class_grid(images, labels, class_names, per_class: int = 8, *, seed: int = 0
 
 # --- enhancement results: before / after panels and a results table ---------------------------
 
-__all__ += ["compare_panels", "results_table"]
 
 
 def _panel_image(image, where: str) -> np.ndarray:

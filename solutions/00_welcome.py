@@ -21,12 +21,13 @@ def class_counts(labels):
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib import data
+    from prodimg_lib.course.exercises import welcome as exercises
 
     labels = data.load_sample().y_train
     return [
-        data.check_scaling(scale),
-        data.check_unscaling(unscale),
-        data.check_class_counts(class_counts(labels), labels),
+        exercises.check_scaling(scale),
+        exercises.check_unscaling(unscale),
+        exercises.check_class_counts(class_counts(labels), labels),
     ]
 
 

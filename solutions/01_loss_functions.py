@@ -46,15 +46,17 @@ ANSWER_L_D_AT_CHANCE = 1.3863
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import losses
+    from prodimg_lib.course.exercises import checking
+    from prodimg_lib.course.exercises import loss_functions as exercises
+    from prodimg_lib.reference import losses
 
     return [
-        losses.check_mse(my_mse),
-        losses.check_bce(my_bce),
-        losses.check_discriminator_loss(my_discriminator_loss),
-        losses.check_generator_loss(my_generator_loss, "non_saturating"),
-        losses.check_generator_loss(my_minimax_generator_loss, "minimax"),
-        losses.check_value("L_D at D(x) = D(G(z)) = 0.5", ANSWER_L_D_AT_CHANCE, losses.discriminator_loss([0.5], [0.5])),
+        exercises.check_mse(my_mse),
+        exercises.check_bce(my_bce),
+        exercises.check_discriminator_loss(my_discriminator_loss),
+        exercises.check_generator_loss(my_generator_loss, "non_saturating"),
+        exercises.check_generator_loss(my_minimax_generator_loss, "minimax"),
+        checking.check_value("L_D at D(x) = D(G(z)) = 0.5", ANSWER_L_D_AT_CHANCE, losses.discriminator_loss([0.5], [0.5])),
     ]
 
 

@@ -35,13 +35,13 @@ def adam_step(param, grad, m, v, t, lr, beta_1, beta_2, epsilon):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import optim
+    from prodimg_lib.course.exercises import optimisation as exercises
 
     return [
-        optim.check_linear_grad(linear_grad),
-        optim.check_gd_step(gd_step),
-        optim.check_momentum_step(momentum_step),
-        optim.check_adam_step(adam_step),
+        exercises.check_linear_grad(linear_grad),
+        exercises.check_gd_step(gd_step),
+        exercises.check_momentum_step(momentum_step),
+        exercises.check_adam_step(adam_step),
     ]
 
 

@@ -50,13 +50,13 @@ def softmax(z):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import ops
+    from prodimg_lib.course.exercises import cnn_operations as exercises
 
     return [
-        ops.check_conv2d(conv2d),
-        ops.check_output_size(output_size),
-        ops.check_maxpool(maxpool),
-        ops.check_softmax(softmax),
+        exercises.check_conv2d(conv2d),
+        exercises.check_output_size(output_size),
+        exercises.check_maxpool(maxpool),
+        exercises.check_softmax(softmax),
     ]
 
 

@@ -37,14 +37,14 @@ LABEL_PRESERVING = {"a", "c", "e", "f"}
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import explore
+    from prodimg_lib.course.exercises import product_data as exercises
 
     return [
-        explore.check_mean_images(mean_images),
-        explore.check_confusion_matrix(confusion_matrix),
-        explore.check_accuracy(accuracy),
-        explore.check_horizontal_flip(horizontal_flip),
-        explore.check_label_preserving(LABEL_PRESERVING),
+        exercises.check_mean_images(mean_images),
+        exercises.check_confusion_matrix(confusion_matrix),
+        exercises.check_accuracy(accuracy),
+        exercises.check_horizontal_flip(horizontal_flip),
+        exercises.check_label_preserving(LABEL_PRESERVING),
     ]
 
 

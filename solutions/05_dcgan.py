@@ -33,13 +33,12 @@ def smoothed_d_loss(real_logits, fake_logits, smoothing):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import gan
-    from prodimg_lib.models import dcgan
+    from prodimg_lib.course.exercises import dcgan as exercises
 
     return [
-        dcgan.check_transposed_output_size(transposed_output_size),
-        dcgan.check_conv_transpose_parameters(conv_transpose_parameters),
-        gan.check_smoothed_d_loss(smoothed_d_loss),
+        exercises.check_transposed_output_size(transposed_output_size),
+        exercises.check_conv_transpose_parameters(conv_transpose_parameters),
+        exercises.check_smoothed_d_loss(smoothed_d_loss),
     ]
 
 

@@ -26,9 +26,9 @@ def lerp(z0, z1, steps):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import gan
+    from prodimg_lib.course.exercises import conditional_dcgan as exercises
 
-    return [gan.check_grid_labels(grid_labels), gan.check_class_agreement(agreement), gan.check_interpolation(lerp)]
+    return [exercises.check_grid_labels(grid_labels), exercises.check_class_agreement(agreement), exercises.check_interpolation(lerp)]
 
 
 if __name__ == "__main__":

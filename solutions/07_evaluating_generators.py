@@ -27,12 +27,12 @@ def normalised_entropy(histogram):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import metrics
+    from prodimg_lib.course.exercises import evaluating_generators as exercises
 
     return [
-        metrics.check_frechet_1d(frechet_1d),
-        metrics.check_frechet_distance(frechet),
-        metrics.check_normalised_entropy(normalised_entropy),
+        exercises.check_frechet_1d(frechet_1d),
+        exercises.check_frechet_distance(frechet),
+        exercises.check_normalised_entropy(normalised_entropy),
     ]
 
 

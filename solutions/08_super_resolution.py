@@ -35,13 +35,13 @@ def espcn_parameters():
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib.recipes import super_resolution as recipe
+    from prodimg_lib.course.exercises import super_resolution as exercises
 
     return [
-        recipe.check_downscale(downscale),
-        recipe.check_psnr(psnr),
-        recipe.check_pixel_shuffle(pixel_shuffle),
-        recipe.check_espcn_parameters(espcn_parameters()),
+        exercises.check_downscale(downscale),
+        exercises.check_psnr(psnr),
+        exercises.check_pixel_shuffle(pixel_shuffle),
+        exercises.check_espcn_parameters(espcn_parameters()),
     ]
 
 

@@ -25,12 +25,12 @@ def masked_psnr(reference, estimate, mask):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib.recipes import restoration as recipe
+    from prodimg_lib.course.exercises import restoration as exercises
 
     return [
-        recipe.check_noise_psnr(noise_psnr),
-        recipe.check_composite(composite),
-        recipe.check_masked_psnr(masked_psnr),
+        exercises.check_noise_psnr(noise_psnr),
+        exercises.check_composite(composite),
+        exercises.check_masked_psnr(masked_psnr),
     ]
 
 

@@ -37,13 +37,13 @@ def grey_world(images):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib.recipes import tone
+    from prodimg_lib.course.exercises import colour_and_tone as exercises
 
     return [
-        tone.check_le_curve(le_curve),
-        tone.check_undo_low_light(undo_low_light),
-        tone.check_auto_gamma(auto_gamma_value),
-        tone.check_grey_world(grey_world),
+        exercises.check_le_curve(le_curve),
+        exercises.check_undo_low_light(undo_low_light),
+        exercises.check_auto_gamma(auto_gamma_value),
+        exercises.check_grey_world(grey_world),
     ]
 
 

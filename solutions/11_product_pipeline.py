@@ -28,12 +28,12 @@ def acceptance_by_class(requested, accepted, num_classes):
 
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
-    from prodimg_lib import pipeline
+    from prodimg_lib.course.exercises import product_pipeline as exercises
 
     return [
-        pipeline.check_white_background(white_background),
-        pipeline.check_gate_one(gate),
-        pipeline.check_acceptance_by_class(acceptance_by_class),
+        exercises.check_white_background(white_background),
+        exercises.check_gate_one(gate),
+        exercises.check_acceptance_by_class(acceptance_by_class),
     ]
 
 

@@ -6,10 +6,12 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from prodimg_lib import apply, artifacts, cli
-from prodimg_lib.models import dcgan
-from prodimg_lib.models.restore import build_dncnn
-from prodimg_lib.models.sr import build_espcn
+from prodimg_lib.course import apply
+from prodimg_lib.course import artifacts
+from prodimg_lib.course import cli
+from prodimg_lib.generation import dcgan
+from prodimg_lib.enhancement.models.restore import build_dncnn
+from prodimg_lib.enhancement.models.sr import build_espcn
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import artifacts
+from prodimg_lib.course import artifacts
 
 
 @pytest.fixture

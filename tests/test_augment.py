@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import augment, data
+from prodimg_lib import data
+from prodimg_lib.data import augment
 
 
 @pytest.fixture(scope="module")

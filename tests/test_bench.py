@@ -1,4 +1,4 @@
-"""The GAN benchmark (prodimg_lib.bench) end to end on the committed sample, with tiny models."""
+"""The GAN benchmark (benchmarks.bench_gan) end to end on the committed sample, with tiny models."""
 
 import json
 import math
@@ -6,8 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from prodimg_lib import bench, data, reference_dcgan
-from prodimg_lib.models import build_classifier, train_classifier
+from benchmarks import __main__ as benchmarks_main
+from benchmarks import bench_gan
+from benchmarks import reference_dcgan
+from prodimg_lib import data
+from prodimg_lib.course.artifacts import load_or_train_classifier
+from prodimg_lib.evaluation.judge import DISTANCE_LABEL, features_and_labels
+from prodimg_lib.evaluation.classifier import build_classifier, train_classifier
 
 BUDGET = 3.0
 TOLERANCE = 0.5  # seconds of callback and bookkeeping overhead allowed beyond "budget + the last step"
@@ -31,7 +36,7 @@ def tiny_classifier(sample):
 def results(sample, tiny_classifier, tmp_path_factory):
     s, x_train, x_test = sample
     out = tmp_path_factory.mktemp("bench")
-    return bench.run_gan_benchmark(
+    return bench_gan.run_gan_benchmark(
         x_train, x_test, tiny_classifier, BUDGET, n_eval=64, out_dir=out, grid_size=16,
         library=dict(width=4, batch_size=32, latent_dim=8),
         tutorial=dict(width=4, batch_size=64, noise_dim=10),
@@ -51,9 +56,9 @@ def _finite_numbers(value):
 
 
 def test_result_structure(results):
-    assert results["distance_label"] == bench.DISTANCE_LABEL
+    assert results["distance_label"] == DISTANCE_LABEL
     assert "not comparable with InceptionV3 FID" in results["distance_label"]
-    assert set(results["models"]) == {bench.LIBRARY, bench.TUTORIAL}
+    assert set(results["models"]) == {bench_gan.LIBRARY, bench_gan.TUTORIAL}
     assert results["eval_samples"] == 64 and results["floor"]["images"] == 64
     assert results["data"] == {"name": "committed sample", "train_images": 1000, "test_images": 200}
     keys = {"fcd", "kid_mean", "kid_std", "precision", "recall", "class_histogram", "normalised_entropy",
@@ -63,13 +68,13 @@ def test_result_structure(results):
         assert set(m) == keys
         assert m["fcd"] >= 0 and 0 <= m["precision"] <= 1 and 0 <= m["recall"] <= 1
         assert sum(m["class_histogram"]) == 64 and len(m["class_histogram"]) == 10
-    for name in (bench.LIBRARY, bench.TUTORIAL):
+    for name in (bench_gan.LIBRARY, bench_gan.TUTORIAL):
         t = results["models"][name]["training"]
         full = t["steps"] * results["models"][name]["settings"]["batch_size"]
-        assert t["steps"] >= 1 and (t["images"] == full if name == bench.LIBRARY else 0 < t["images"] <= full)
+        assert t["steps"] >= 1 and (t["images"] == full if name == bench_gan.LIBRARY else 0 < t["images"] <= full)
         assert t["images_per_second"] > 0
         assert set(t["losses"]) == {"d_loss", "g_loss"}
-    assert results["models"][bench.TUTORIAL]["settings"]["latent_dim"] == 10
+    assert results["models"][bench_gan.TUTORIAL]["settings"]["latent_dim"] == 10
     assert 0 <= results["classifier"]["test_accuracy"] <= 1
 
 
@@ -79,7 +84,7 @@ def test_numbers_are_finite(results):
     assert math.isfinite(results["fcd_ratio_tutorial_over_library"])
 
 
-@pytest.mark.parametrize("name", [bench.LIBRARY, bench.TUTORIAL])
+@pytest.mark.parametrize("name", [bench_gan.LIBRARY, bench_gan.TUTORIAL])
 def test_trainers_respect_the_budget(results, name):
     t = results["models"][name]["training"]
     assert t["seconds"] >= BUDGET  # ran until the budget was spent (the data never ran out)
@@ -88,28 +93,28 @@ def test_trainers_respect_the_budget(results, name):
 
 def test_files_written(results):
     saved = json.loads(open(results["results_json"], encoding="utf-8").read())
-    assert saved["distance_label"] == bench.DISTANCE_LABEL
-    assert set(saved["models"]) == {bench.LIBRARY, bench.TUTORIAL}
+    assert saved["distance_label"] == DISTANCE_LABEL
+    assert set(saved["models"]) == {bench_gan.LIBRARY, bench_gan.TUTORIAL}
     from PIL import Image
 
-    for name in (bench.LIBRARY, bench.TUTORIAL):
+    for name in (bench_gan.LIBRARY, bench_gan.TUTORIAL):
         with Image.open(results["models"][name]["sample_grid"]) as grid:
             assert grid.size[0] > 28 and grid.mode == "L"
 
 
 def test_table(results):
-    table = bench.format_table(results)
-    for text in (bench.DISTANCE_LABEL, "library DCGAN", "TF tutorial DCGAN", "floor", "images / second", "FCD", "KID"):
+    table = bench_gan.format_table(results)
+    for text in (DISTANCE_LABEL, "library DCGAN", "TF tutorial DCGAN", "floor", "images / second", "FCD", "KID"):
         assert text in table
 
 
 def test_features_and_labels_match_the_metrics_module(sample, tiny_classifier):
-    from prodimg_lib import metrics
+    from prodimg_lib.evaluation import feature_space
 
     _, _, x_test = sample
-    features, labels = bench.features_and_labels(tiny_classifier, x_test[:50])
-    np.testing.assert_allclose(features, metrics.compute_features(tiny_classifier, x_test[:50]), rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(labels, metrics.predict_labels(tiny_classifier, x_test[:50]))
+    features, labels = features_and_labels(tiny_classifier, x_test[:50])
+    np.testing.assert_allclose(features, feature_space.compute_features(tiny_classifier, x_test[:50]), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(labels, feature_space.predict_labels(tiny_classifier, x_test[:50]))
 
 
 def test_tutorial_models_have_the_tutorials_sizes():
@@ -132,29 +137,29 @@ def test_tutorial_loop_stops_and_keeps_last_small_batch(sample):
 def test_budget_must_be_positive(sample):
     _, x_train, _ = sample
     with pytest.raises(ValueError, match="budget_seconds"):
-        bench.train_library_dcgan(x_train, 0, width=2)
+        bench_gan.train_library_dcgan(x_train, 0, width=2)
 
 
 def test_classifier_missing_path_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
-        bench.load_or_train_classifier(tmp_path / "nope.keras")
+        load_or_train_classifier(tmp_path / "nope.keras")
 
 
 def test_classifier_trained_when_none_is_saved(sample, tmp_path, monkeypatch):
     monkeypatch.setenv("PRODIMG_BUILD_DIR", str(tmp_path / "build"))
     s, _, _ = sample
     lines = []
-    model, description = bench.load_or_train_classifier(
+    model, description = load_or_train_classifier(
         None, s, out_dir=tmp_path / "out", log=lines.append, width=2, epochs=1, batch_size=200
     )
     assert "trained now" in description and lines == [f"Classifier: {description}"]
     assert (tmp_path / "out" / "classifier.keras").is_file()
     assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
     with pytest.raises(ValueError, match="no data"):
-        bench.load_or_train_classifier(None, None)
+        load_or_train_classifier(None, None)
 
 
 def test_command_line_rejects_a_bad_budget(capsys):
     with pytest.raises(SystemExit):
-        bench.main(["gan", "--budget-seconds", "0"])
+        benchmarks_main.main(["gan", "--budget-seconds", "0"])
     assert "positive" in capsys.readouterr().err

@@ -4,7 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import augment, data, models
+from prodimg_lib import data
+from prodimg_lib.data import as_model_images
+from prodimg_lib.data import augment
+from prodimg_lib.evaluation.classifier import build_classifier, feature_extractor, train_classifier
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +22,8 @@ def trained(sample, tmp_path_factory):
     """A narrow classifier fitted for one epoch on the sample with augmentation, its history and saved path."""
     x_train, y_train, x_test, y_test = sample
     keras.utils.set_random_seed(0)
-    model = models.build_classifier(width=8)
-    history = models.train_classifier(
+    model = build_classifier(width=8)
+    history = train_classifier(
         model, x_train, y_train, x_test, y_test, epochs=1, batch_size=32, augmenter=augment.build_augmenter(seed=0), verbose=0
     )
     path = tmp_path_factory.mktemp("models") / "classifier.keras"
@@ -29,7 +32,7 @@ def trained(sample, tmp_path_factory):
 
 
 def test_build_shapes_and_layers():
-    model = models.build_classifier()
+    model = build_classifier()
     assert model.input_shape == (None, 28, 28, 1)
     assert model.output_shape == (None, 10)
     assert model.get_layer("features").output.shape == (None, 128)
@@ -42,7 +45,7 @@ def test_build_shapes_and_layers():
 
 
 def test_build_options():
-    model = models.build_classifier(width=4, num_classes=3, input_shape=(32, 32, 3), dropout=0.0, features=16)
+    model = build_classifier(width=4, num_classes=3, input_shape=(32, 32, 3), dropout=0.0, features=16)
     assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 3)
     assert model.get_layer("features").output.shape == (None, 16)
     probabilities = model.predict(np.zeros((2, 32, 32, 3), np.float32), verbose=0)
@@ -61,12 +64,12 @@ def test_build_options():
 )
 def test_bad_build_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        models.build_classifier(**kwargs)
+        build_classifier(**kwargs)
 
 
 def test_feature_extractor_outputs_the_features_layer(trained, sample):
     model = trained[0]
-    extractor = models.feature_extractor(model)
+    extractor = feature_extractor(model)
     x = sample[2][:16]
     features = extractor.predict(x, verbose=0)
     assert features.shape == (16, 128) and features.min() >= 0.0
@@ -74,9 +77,9 @@ def test_feature_extractor_outputs_the_features_layer(trained, sample):
     probe = keras.Model(model.inputs, [model.get_layer("features").output, model.output])
     np.testing.assert_allclose(features, probe.predict(x, verbose=0)[0], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="no layer named 'features'"):
-        models.feature_extractor(keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]))
+        feature_extractor(keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]))
     with pytest.raises(TypeError, match="keras.Model"):
-        models.feature_extractor("classifier.keras")
+        feature_extractor("classifier.keras")
 
 
 def test_one_epoch_on_the_sample_learns_something(trained, sample):
@@ -93,8 +96,8 @@ def test_one_epoch_on_the_sample_learns_something(trained, sample):
 def test_training_without_augmentation_or_validation(sample):
     x_train, y_train, _, _ = sample
     keras.utils.set_random_seed(0)
-    model = models.build_classifier(width=4, features=16)
-    history = models.train_classifier(model, x_train[:256], y_train[:256], epochs=1, batch_size=64, verbose=0)
+    model = build_classifier(width=4, features=16)
+    history = train_classifier(model, x_train[:256], y_train[:256], epochs=1, batch_size=64, verbose=0)
     assert set(history.history) == {"loss", "accuracy"}
 
 
@@ -104,14 +107,14 @@ def test_save_and_load_in_safe_mode_gives_identical_predictions(trained, sample)
     x = sample[2][:32]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(
-        models.feature_extractor(loaded).predict(x, verbose=0), models.feature_extractor(model).predict(x, verbose=0), atol=1e-6
+        feature_extractor(loaded).predict(x, verbose=0), feature_extractor(model).predict(x, verbose=0), atol=1e-6
     )
 
 
 def test_bad_training_input_is_a_clear_error(sample):
     x_train, y_train, x_test, y_test = sample
-    model = models.build_classifier(width=4, features=8)
-    fit = lambda x=x_train, y=y_train, **kw: models.train_classifier(model, x, y, epochs=1, batch_size=kw.pop("batch_size", 100), verbose=0, **kw)
+    model = build_classifier(width=4, features=8)
+    fit = lambda x=x_train, y=y_train, **kw: train_classifier(model, x, y, epochs=1, batch_size=kw.pop("batch_size", 100), verbose=0, **kw)
     raw = data.load_sample().x_train
     with pytest.raises(TypeError, match=r"uint8.*to_minus_one_one\(x_train\)\[\.\.\., None\]"):
         fit(raw)
@@ -138,14 +141,14 @@ def test_bad_training_input_is_a_clear_error(sample):
     with pytest.raises(TypeError, match="x_val are uint8"):
         fit(x_val=data.load_sample().x_test, y_val=y_test)
     with pytest.raises(ValueError, match="epochs"):
-        models.train_classifier(model, x_train, y_train, epochs=0, batch_size=10)
+        train_classifier(model, x_train, y_train, epochs=0, batch_size=10)
 
 
 def test_images_in_zero_one_warn():
     x = np.random.default_rng(0).uniform(0, 1, (4, 28, 28, 1)).astype(np.float32)
     with pytest.warns(UserWarning, match="1/255"):
-        models.as_model_images(x, "x")
+        as_model_images(x, "x")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert models.as_model_images(x * 2 - 1, "x").dtype == np.float32
-        assert models.as_model_images((x * 2 - 1).astype(np.float64), "x").dtype == np.float32
+        assert as_model_images(x * 2 - 1, "x").dtype == np.float32
+        assert as_model_images((x * 2 - 1).astype(np.float64), "x").dtype == np.float32

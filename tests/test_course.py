@@ -3,9 +3,9 @@ import json
 import nbformat
 import pytest
 
-from prodimg_lib import cli
-from prodimg_lib.course import run_course
-from prodimg_lib.report import METRICS_MIME, clean_metrics, metrics_of, report_metrics
+from prodimg_lib.course import cli
+from prodimg_lib.course.runner import run_course
+from prodimg_lib.course.report import METRICS_MIME, clean_metrics, metrics_of, report_metrics
 
 
 def _notebook(path, body):
@@ -21,7 +21,7 @@ def _notebook(path, body):
 def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
     ok = _notebook(
         tmp_path / "00_ok.ipynb",
-        "from prodimg_lib.report import report_metrics\nreport_metrics(profile=PROFILE, accuracy=0.5)",
+        "from prodimg_lib.course.report import report_metrics\nreport_metrics(profile=PROFILE, accuracy=0.5)",
     )
     bad = _notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('broken on purpose')")
     out = tmp_path / "build"
@@ -42,7 +42,7 @@ def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
 
 
 def test_headline_metrics_pick_the_results_worth_a_glance():
-    from prodimg_lib.course import headline_metrics
+    from prodimg_lib.course.runner import headline_metrics
 
     metrics = {"profile": "cpu", "epochs": 7, "test_accuracy": 0.93, "fcd_dcgan_final": 80.1, "psnr_gain_db": 6.1,
                "flag": True, "class_agreement": 0.94}

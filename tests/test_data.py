@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from prodimg_lib import data
-from prodimg_lib.profiles import get_profile
+from prodimg_lib.data import fashion_mnist
+from prodimg_lib.course.exercises import welcome as exercises
+from prodimg_lib.course.profiles import get_profile
 
 
 def _source_files(full_source) -> Path:
@@ -107,7 +109,7 @@ def test_download_with_a_wrong_file_is_rejected_and_nothing_is_cached(local_serv
 
 
 def test_no_data_and_no_network_gives_one_error_listing_every_source(tmp_path, isolated_cache, monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "not-installed")
     monkeypatch.setenv(data.ENV_URL, "http://127.0.0.1:9/")  # the discard port: connection refused
     monkeypatch.setenv(data.ENV_DIR, str(tmp_path / "empty"))
     (tmp_path / "empty").mkdir()
@@ -128,7 +130,7 @@ def test_no_data_and_no_network_gives_one_error_listing_every_source(tmp_path, i
 
 
 def test_download_false_says_so(tmp_path, isolated_cache, monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "not-installed")
     with pytest.raises(data.DataNotFoundError, match=r"download: not attempted \(download=False\)"):
         data.load_fashion_mnist(download=False)
 
@@ -235,27 +237,27 @@ def test_from_minus_one_one_rejects_nan_and_unknown_dtype():
 
 
 def test_scaling_checker():
-    assert data.check_scaling(data.to_minus_one_one)
-    assert not data.check_scaling(None)
-    wrong = data.check_scaling(lambda x: x / 255.0)
+    assert exercises.check_scaling(data.to_minus_one_one)
+    assert not exercises.check_scaling(None)
+    wrong = exercises.check_scaling(lambda x: x / 255.0)
     assert not wrong and "[0, 1]" in wrong.message
-    assert not data.check_scaling(lambda x: (x / 127.5 - 1.0).astype(np.float64))
+    assert not exercises.check_scaling(lambda x: (x / 127.5 - 1.0).astype(np.float64))
 
 
 def test_unscaling_checker():
-    assert data.check_unscaling(data.from_minus_one_one)
-    wrapped = data.check_unscaling(lambda x: ((x + 1) * 127.5).astype(np.uint8))
+    assert exercises.check_unscaling(data.from_minus_one_one)
+    wrapped = exercises.check_unscaling(lambda x: ((x + 1) * 127.5).astype(np.uint8))
     assert not wrapped and "clipped" in wrapped.message
-    assert not data.check_unscaling(lambda x: np.clip((x + 1) * 127.5, 0, 255).astype(np.uint8))  # truncates
-    assert not data.check_unscaling(...)
+    assert not exercises.check_unscaling(lambda x: np.clip((x + 1) * 127.5, 0, 255).astype(np.uint8))  # truncates
+    assert not exercises.check_unscaling(...)
 
 
 def test_class_count_checker():
     labels = np.array([0, 1, 1, 3])
-    assert data.check_class_counts(np.bincount(labels, minlength=10), labels)
-    assert not data.check_class_counts(np.bincount(labels), labels)
-    assert not data.check_class_counts(labels, labels)
-    assert not data.check_class_counts(..., labels)
+    assert exercises.check_class_counts(np.bincount(labels, minlength=10), labels)
+    assert not exercises.check_class_counts(np.bincount(labels), labels)
+    assert not exercises.check_class_counts(labels, labels)
+    assert not exercises.check_class_counts(..., labels)
 
 
 @pytest.mark.parametrize("name, index", [("sneaker", 7), ("Sneakers", 7), ("ankle boot", 9), ("Ankle-Boots", 9),

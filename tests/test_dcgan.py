@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib.models import dcgan
+from prodimg_lib.course.exercises import dcgan as exercises
+from prodimg_lib.generation import dcgan
 
 
 def _noise(n, latent_dim, seed=0, scale=1.0):
@@ -163,9 +164,9 @@ def test_transposed_output_size_matches_keras(n, k, s, p):
 
 
 def test_exercise_checkers_accept_the_reference_and_reject_mistakes():
-    assert dcgan.check_transposed_output_size(dcgan.transposed_output_size)
-    assert not dcgan.check_transposed_output_size(lambda n, k, s, p: n)
-    assert not dcgan.check_transposed_output_size(...)
-    assert dcgan.check_conv_transpose_parameters(dcgan.conv_transpose_parameters)
-    wrong = dcgan.check_conv_transpose_parameters(lambda k, a, b, bias: k * a * b)
+    assert exercises.check_transposed_output_size(dcgan.transposed_output_size)
+    assert not exercises.check_transposed_output_size(lambda n, k, s, p: n)
+    assert not exercises.check_transposed_output_size(...)
+    assert exercises.check_conv_transpose_parameters(dcgan.conv_transpose_parameters)
+    wrong = exercises.check_conv_transpose_parameters(lambda k, a, b, bias: k * a * b)
     assert not wrong and "k x k" in wrong.message

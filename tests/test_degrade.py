@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from prodimg_lib import data, degrade
+from prodimg_lib import data
+from prodimg_lib.data import degrade
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,10 @@ import pytest
 from skimage import data as skdata
 from skimage.transform import resize
 
-from prodimg_lib import data, degrade, enhance, metrics
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement import classical
+from prodimg_lib.evaluation import image_quality
 
 
 @pytest.fixture(scope="module")
@@ -27,49 +30,49 @@ def _random(shape, seed=0):
 # --- upscaling -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", list(enhance.UPSCALE_METHODS))
+@pytest.mark.parametrize("method", list(classical.UPSCALE_METHODS))
 def test_upscale_shapes_range_and_constants(method, fashion):
     for factor, low_res in ((2, degrade.downscale(fashion, 2)), (4, degrade.downscale(fashion, 4))):
-        up = enhance.upscale(low_res, factor, method)
+        up = classical.upscale(low_res, factor, method)
         assert up.shape == fashion.shape and up.dtype == np.float32
         assert up.min() >= -1.0 and up.max() <= 1.0  # bicubic and Lanczos overshoot: clipped
     flat = np.full((2, 28, 28, 3), 0.3, dtype=np.float32)
-    np.testing.assert_allclose(enhance.upscale(degrade.downscale(flat, 4), 4, method), flat, atol=1e-6)
+    np.testing.assert_allclose(classical.upscale(degrade.downscale(flat, 4), 4, method), flat, atol=1e-6)
 
 
 def test_nearest_upscaling_replicates_pixels_and_single_images_work():
     x = _random((2, 7, 7, 1))
-    np.testing.assert_array_equal(enhance.upscale(x, 4, "nearest"), np.repeat(np.repeat(x, 4, axis=1), 4, axis=2))
-    assert enhance.upscale(x[0], 2).shape == (14, 14, 1)
+    np.testing.assert_array_equal(classical.upscale(x, 4, "nearest"), np.repeat(np.repeat(x, 4, axis=1), 4, axis=2))
+    assert classical.upscale(x[0], 2).shape == (14, 14, 1)
 
 
 def test_bicubic_and_lanczos_beat_nearest_on_real_images(fashion):
     low_res = degrade.downscale(fashion, 2)
-    scores = {m: metrics.psnr(fashion, enhance.upscale(low_res, 2, m)) for m in enhance.UPSCALE_METHODS}
+    scores = {m: image_quality.psnr(fashion, classical.upscale(low_res, 2, m)) for m in classical.UPSCALE_METHODS}
     assert scores["bicubic"] > scores["nearest"] and scores["lanczos"] > scores["nearest"]
 
 
 def test_pillow_lanczos_fallback_agrees_with_keras(photos):
     low_res = degrade.downscale(photos, 2)
-    keras_version = enhance.upscale(low_res, 2, "lanczos")
-    pillow_version = np.clip(enhance._pillow_lanczos(low_res, (48, 48)), -1, 1)
+    keras_version = classical.upscale(low_res, 2, "lanczos")
+    pillow_version = np.clip(classical._pillow_lanczos(low_res, (48, 48)), -1, 1)
     np.testing.assert_allclose(pillow_version, keras_version, atol=1e-4)
 
 
 def test_upscale_rejects_unknown_methods_and_factors(fashion):
     with pytest.raises(ValueError, match="unknown upscaling method 'bicubicc'"):
-        enhance.upscale(fashion, 2, "bicubicc")
+        classical.upscale(fashion, 2, "bicubicc")
     with pytest.raises(ValueError, match="factor must be a positive integer"):
-        enhance.upscale(fashion, 1.5)
+        classical.upscale(fashion, 1.5)
 
 
 # --- denoising -----------------------------------------------------------------------------------
 
 
 DENOISERS = [
-    (enhance.denoise_tv, {"weight": 0.05}),
-    (enhance.denoise_bilateral, {"sigma_color": 0.07, "sigma_spatial": 2.0}),
-    (enhance.denoise_nl_means, {"h": 0.09, "patch_size": 5, "patch_distance": 4}),
+    (classical.denoise_tv, {"weight": 0.05}),
+    (classical.denoise_bilateral, {"sigma_color": 0.07, "sigma_spatial": 2.0}),
+    (classical.denoise_nl_means, {"h": 0.09, "patch_size": 5, "patch_distance": 4}),
 ]
 
 
@@ -80,14 +83,14 @@ def test_each_denoiser_improves_psnr_on_real_images(denoise, params, fashion, ph
         out = denoise(noisy, **params)
         assert out.shape == clean.shape and out.dtype == np.float32
         assert out.min() >= -1.0 and out.max() <= 1.0
-        assert metrics.psnr(clean, out) > metrics.psnr(clean, noisy) + 1.0
+        assert image_quality.psnr(clean, out) > image_quality.psnr(clean, noisy) + 1.0
 
 
 def test_denoisers_check_their_parameters(fashion):
     with pytest.raises(ValueError, match="weight must be > 0"):
-        enhance.denoise_tv(fashion, weight=0)
+        classical.denoise_tv(fashion, weight=0)
     with pytest.raises(ValueError, match="patch_size must be a positive integer"):
-        enhance.denoise_nl_means(fashion, patch_size=2.5)
+        classical.denoise_nl_means(fashion, patch_size=2.5)
 
 
 # --- inpainting ----------------------------------------------------------------------------------
@@ -96,24 +99,24 @@ def test_denoisers_check_their_parameters(fashion):
 def test_biharmonic_inpainting_repairs_the_masked_region(fashion, photos):
     for clean, fill in ((fashion, 1.0), (photos, 1.0)):
         damaged, _, masks = degrade.make_pairs(clean, "defects", defect="mixed", fill=fill, seed=0)
-        repaired = enhance.inpaint_biharmonic(damaged, masks)
+        repaired = classical.inpaint_biharmonic(damaged, masks)
         assert repaired.shape == clean.shape and repaired.dtype == np.float32
-        assert metrics.psnr(clean, repaired, masks) > metrics.psnr(clean, damaged, masks) + 5.0
+        assert image_quality.psnr(clean, repaired, masks) > image_quality.psnr(clean, damaged, masks) + 5.0
         outside = ~np.broadcast_to(masks, clean.shape)
         np.testing.assert_allclose(repaired[outside], damaged[outside], atol=1e-6)
 
 
 def test_inpainting_needs_matching_masks(fashion):
     with pytest.raises(ValueError, match="to match the images"):
-        enhance.inpaint_biharmonic(fashion, np.zeros((16, 28, 28, 2), bool))
+        classical.inpaint_biharmonic(fashion, np.zeros((16, 28, 28, 2), bool))
 
 
 # --- tone ----------------------------------------------------------------------------------------
 
 
 def test_tone_functions_keep_shape_and_range(fashion, photos):
-    functions = [enhance.equalize_hist, enhance.clahe, enhance.adjust_gamma, enhance.auto_contrast,
-                 lambda x: enhance.unsharp_mask(x, 1.0, 1.5)]
+    functions = [classical.equalize_hist, classical.clahe, classical.adjust_gamma, classical.auto_contrast,
+                 lambda x: classical.unsharp_mask(x, 1.0, 1.5)]
     for images in (fashion, photos, photos[0]):
         for fn in functions:
             out = fn(images)
@@ -123,7 +126,7 @@ def test_tone_functions_keep_shape_and_range(fashion, photos):
 
 def test_equalisation_spreads_a_dull_image_over_the_range():
     dull = (np.random.default_rng(0).uniform(-0.2, 0.2, (2, 32, 32, 1))).astype(np.float32)
-    for fn in (enhance.equalize_hist, enhance.clahe, enhance.auto_contrast):
+    for fn in (classical.equalize_hist, classical.clahe, classical.auto_contrast):
         out = fn(dull)
         assert out.max() - out.min() > 1.8, fn.__name__
 
@@ -131,7 +134,7 @@ def test_equalisation_spreads_a_dull_image_over_the_range():
 def test_equalize_hist_on_colour_keeps_hue(photos):
     from skimage.color import rgb2hsv
 
-    out = enhance.equalize_hist(photos)
+    out = classical.equalize_hist(photos)
     hue_in, hue_out = rgb2hsv((photos + 1) / 2)[..., 0], rgb2hsv((out + 1) / 2)[..., 0]
     saturated = rgb2hsv((photos + 1) / 2)[..., 1] > 0.3
     difference = np.abs(hue_in - hue_out)[saturated]
@@ -141,8 +144,8 @@ def test_equalize_hist_on_colour_keeps_hue(photos):
 def test_gamma_and_brightness_follow_their_formulas():
     x = _random((2, 8, 8, 3))
     u = (x.astype(np.float64) + 1) / 2
-    np.testing.assert_allclose(enhance.adjust_gamma(x, 0.5), np.sqrt(u) * 2 - 1, atol=1e-6)
-    np.testing.assert_allclose(enhance.adjust_brightness(x, 0.1), np.clip(u + 0.1, 0, 1) * 2 - 1, atol=1e-6)
+    np.testing.assert_allclose(classical.adjust_gamma(x, 0.5), np.sqrt(u) * 2 - 1, atol=1e-6)
+    np.testing.assert_allclose(classical.adjust_brightness(x, 0.1), np.clip(u + 0.1, 0, 1) * 2 - 1, atol=1e-6)
 
 
 def test_contrast_and_saturation_match_tensorflow(photos):
@@ -150,22 +153,22 @@ def test_contrast_and_saturation_match_tensorflow(photos):
     u = (photos + 1) / 2
     for factor in (0.0, 0.5, 1.6):
         expected = np.clip(tf.image.adjust_contrast(u, factor).numpy(), 0, 1) * 2 - 1
-        np.testing.assert_allclose(enhance.adjust_contrast(photos, factor), expected, atol=1e-5)
+        np.testing.assert_allclose(classical.adjust_contrast(photos, factor), expected, atol=1e-5)
         expected = np.clip(tf.image.adjust_saturation(u, factor).numpy(), 0, 1) * 2 - 1
-        np.testing.assert_allclose(enhance.adjust_saturation(photos, factor), expected, atol=1e-5)
+        np.testing.assert_allclose(classical.adjust_saturation(photos, factor), expected, atol=1e-5)
 
 
 def test_saturation_zero_is_grey_and_needs_colour(fashion, photos):
-    grey = enhance.adjust_saturation(photos, 0.0)
+    grey = classical.adjust_saturation(photos, 0.0)
     np.testing.assert_allclose(grey[..., 0], grey[..., 2], atol=1e-6)
     with pytest.raises(ValueError, match="needs colour images"):
-        enhance.adjust_saturation(fashion, 1.5)
+        classical.adjust_saturation(fashion, 1.5)
 
 
 def test_unsharp_mask_raises_edge_contrast(fashion):
-    np.testing.assert_allclose(enhance.unsharp_mask(fashion, 1.0, 0.0), fashion, atol=1e-6)
+    np.testing.assert_allclose(classical.unsharp_mask(fashion, 1.0, 0.0), fashion, atol=1e-6)
     blurred = degrade.blur(fashion, 1.0)
-    sharpened = enhance.unsharp_mask(blurred, 1.0, 1.0)
+    sharpened = classical.unsharp_mask(blurred, 1.0, 1.0)
     assert np.abs(np.diff(sharpened, axis=2)).mean() > np.abs(np.diff(blurred, axis=2)).mean()
 
 
@@ -176,34 +179,34 @@ def test_tune_picks_the_best_grid_point(fashion):
     def shift(images, offset, scale=1.0):
         return np.clip(images * scale + offset, -1, 1)
 
-    result = enhance.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.0, 0.3]})
+    result = classical.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.0, 0.3]})
     assert result.params == {"offset": 0.0} and result.psnr == float("inf")
     assert [p["offset"] for p, _ in result.results] == [-0.2, 0.1, 0.0, 0.3]
-    result = enhance.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.3]}, fixed={"scale": 1.0})
+    result = classical.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.3]}, fixed={"scale": 1.0})
     assert result.params == {"offset": 0.1}
     assert result.psnr == max(score for _, score in result.results)
 
 
 def test_tune_a_denoiser_by_name(fashion):
     clean, noisy = fashion[:8], degrade.add_gaussian_noise(fashion[:8], 25, seed=1)
-    result = enhance.tune("denoise_tv", noisy, clean, {"weight": [0.01, 0.05, 0.5]})
+    result = classical.tune("denoise_tv", noisy, clean, {"weight": [0.01, 0.05, 0.5]})
     assert result.params == {"weight": 0.05}
-    assert set(enhance.DENOISE_GRIDS) <= set(enhance.METHODS)
+    assert set(classical.DENOISE_GRIDS) <= set(classical.METHODS)
 
 
 def test_tune_rejects_unknown_methods_and_empty_grids(fashion):
     with pytest.raises(ValueError, match="unknown method 'denoise_magic'"):
-        enhance.tune("denoise_magic", fashion, fashion, {"weight": [0.1]})
+        classical.tune("denoise_magic", fashion, fashion, {"weight": [0.1]})
     with pytest.raises(ValueError, match="non-empty dict"):
-        enhance.tune("denoise_tv", fashion, fashion, {})
+        classical.tune("denoise_tv", fashion, fashion, {})
     with pytest.raises(ValueError, match="holds no values"):
-        enhance.tune("denoise_tv", fashion, fashion, {"weight": []})
+        classical.tune("denoise_tv", fashion, fashion, {"weight": []})
 
 
 # --- input checks --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fn", [enhance.denoise_tv, enhance.clahe, lambda x: enhance.upscale(x, 2)])
+@pytest.mark.parametrize("fn", [classical.denoise_tv, classical.clahe, lambda x: classical.upscale(x, 2)])
 def test_bad_images_are_rejected(fn):
     with pytest.raises(TypeError, match="uint8 pixels"):
         fn(np.zeros((2, 28, 28, 1), np.uint8))
@@ -219,7 +222,7 @@ def test_unsharp_mask_on_colour_images_sharpens_each_channel():
 
     photo = skdata.coffee()[:48, :48]
     x = (photo.astype(np.float32) / 127.5 - 1.0)[None]
-    out = enhance.unsharp_mask(x, radius=1.0, amount=1.0)
+    out = classical.unsharp_mask(x, radius=1.0, amount=1.0)
     assert np.all(np.isfinite(out))
     unit = photo / 255.0
     expected = np.stack([sk_unsharp(unit[..., k], radius=1.0, amount=1.0) for k in range(3)], axis=-1)

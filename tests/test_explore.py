@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from prodimg_lib import data, explore
+from prodimg_lib import data
+from prodimg_lib.course.exercises import product_data as exercises
+from prodimg_lib.data import explore
 
 
 @pytest.fixture(scope="module")
@@ -151,12 +153,12 @@ def _reference_mean_images(images, labels):
 
 
 def test_checkers_accept_correct_answers():
-    assert explore.check_mean_images(_reference_mean_images)
-    assert explore.check_confusion_matrix(lambda t, p: explore.confusion_matrix(t, p))
-    assert explore.check_accuracy(lambda cm: np.trace(cm) / np.sum(cm))
-    assert explore.check_horizontal_flip(lambda x: x[:, :, ::-1, :])
-    assert explore.check_label_preserving({"a", "c", "e", "f"})
-    assert explore.check_label_preserving("a, C, e, f")
+    assert exercises.check_mean_images(_reference_mean_images)
+    assert exercises.check_confusion_matrix(lambda t, p: explore.confusion_matrix(t, p))
+    assert exercises.check_accuracy(lambda cm: np.trace(cm) / np.sum(cm))
+    assert exercises.check_horizontal_flip(lambda x: x[:, :, ::-1, :])
+    assert exercises.check_label_preserving({"a", "c", "e", "f"})
+    assert exercises.check_label_preserving("a, C, e, f")
 
 
 def _placeholder(*args):
@@ -165,21 +167,21 @@ def _placeholder(*args):
 
 @pytest.mark.parametrize(
     "checker",
-    [explore.check_mean_images, explore.check_confusion_matrix, explore.check_accuracy, explore.check_horizontal_flip],
+    [exercises.check_mean_images, exercises.check_confusion_matrix, exercises.check_accuracy, exercises.check_horizontal_flip],
 )
 def test_unanswered_exercises_give_not_yet_without_raising(checker):
     for answer in (None, ..., _placeholder):
         result = checker(answer)
         assert not result
         assert "empty" in result.message or "None" in result.message
-    assert not explore.check_label_preserving(...)
+    assert not exercises.check_label_preserving(...)
 
 
 def test_a_failing_answer_is_reported_not_raised():
     def broken(*args):
         raise KeyError("oops")
 
-    result = explore.check_mean_images(broken)
+    result = exercises.check_mean_images(broken)
     assert not result and "KeyError" in result.message
 
 
@@ -193,7 +195,7 @@ def test_a_failing_answer_is_reported_not_raised():
     ],
 )
 def test_mean_image_mistakes_get_hints(answer, hint):
-    result = explore.check_mean_images(answer)
+    result = exercises.check_mean_images(answer)
     assert not result and hint in result.message
 
 
@@ -207,7 +209,7 @@ def test_mean_image_mistakes_get_hints(answer, hint):
     ],
 )
 def test_confusion_matrix_mistakes_get_hints(answer, hint):
-    result = explore.check_confusion_matrix(answer)
+    result = exercises.check_confusion_matrix(answer)
     assert not result and hint in result.message
 
 
@@ -221,7 +223,7 @@ def test_confusion_matrix_mistakes_get_hints(answer, hint):
     ],
 )
 def test_accuracy_mistakes_get_hints(answer, hint):
-    result = explore.check_accuracy(answer)
+    result = exercises.check_accuracy(answer)
     assert not result and hint in result.message
 
 
@@ -236,7 +238,7 @@ def test_accuracy_mistakes_get_hints(answer, hint):
     ],
 )
 def test_flip_mistakes_get_hints(answer, hint):
-    result = explore.check_horizontal_flip(answer)
+    result = exercises.check_horizontal_flip(answer)
     assert not result and hint in result.message
 
 
@@ -272,17 +274,17 @@ def test_library_flip_layer_agrees_with_the_numpy_flip():
     ],
 )
 def test_label_preserving_checker_explains_each_wrong_choice(answer, fragment):
-    result = explore.check_label_preserving(answer)
+    result = exercises.check_label_preserving(answer)
     assert not result and fragment in result.message
 
 
 def test_the_choices_agree_with_the_course_augmenter():
     """The augmenter of the course uses exactly the transformations marked as fitting."""
-    from prodimg_lib import augment
+    from prodimg_lib.data import augment
 
     names = [layer.name for layer in augment.build_augmenter(seed=0).layers]
     assert names == ["flip", "rotation", "translation", "zoom"]
-    fitting = {text for text, ok, _ in explore.AUGMENTATION_CHOICES.values() if ok}
+    fitting = {text for text, ok, _ in exercises.AUGMENTATION_CHOICES.values() if ok}
     assert any("horizontal flip" in t for t in fitting)
     assert any("tilt by a small angle" in t for t in fitting)
     assert any("shift" in t for t in fitting)

@@ -6,12 +6,21 @@ import shutil
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from keras import ops
 from PIL import Image
 
-from prodimg_lib import data, gan, losses
-from prodimg_lib.models import dcgan
+from prodimg_lib import data
+from prodimg_lib import viz
+from prodimg_lib.course.exercises import conditional_dcgan as conditional_dcgan_exercises
+from prodimg_lib.course.exercises import dcgan as dcgan_exercises
+from prodimg_lib.generation import checkpoint
+from prodimg_lib.generation import gan
+from prodimg_lib.generation import sampling
+from prodimg_lib.generation.callbacks import DivergenceGuard, SampleGrid, TrainingDiverged, make_gif
+from prodimg_lib.generation.dataset import make_dataset
+from prodimg_lib.generation.losses import LOSS_KINDS, d_loss_from_logits, g_loss_from_logits
+from prodimg_lib.reference import losses
+from prodimg_lib.generation import dcgan
 
 LATENT = 8
 WIDTH = 4
@@ -55,27 +64,27 @@ def test_loss_functions_agree_with_the_numpy_references():
     rng = np.random.default_rng(0)
     real, fake = rng.normal(0, 3, (16, 1)), rng.normal(0, 3, (16, 1))
     real[0], fake[0] = 60.0, -60.0  # far in the tails: stable from logits
-    assert float(gan.d_loss_from_logits(real, fake)) == pytest.approx(losses.discriminator_loss(real, fake, from_logits=True), rel=1e-5)
-    for kind in gan.LOSS_KINDS:
-        assert float(gan.g_loss_from_logits(fake, kind)) == pytest.approx(
+    assert float(d_loss_from_logits(real, fake)) == pytest.approx(losses.discriminator_loss(real, fake, from_logits=True), rel=1e-5)
+    for kind in LOSS_KINDS:
+        assert float(g_loss_from_logits(fake, kind)) == pytest.approx(
             losses.generator_loss(fake, kind, from_logits=True), rel=1e-5, abs=1e-6
         )
     with pytest.raises(ValueError, match="loss must be one of"):
-        gan.g_loss_from_logits(fake, "wasserstein")
+        g_loss_from_logits(fake, "wasserstein")
 
 
 def test_one_sided_label_smoothing_changes_only_the_real_term():
     rng = np.random.default_rng(1)
     real, fake = rng.normal(2, 1, (32, 1)), rng.normal(-2, 1, (32, 1))
-    smoothed = float(gan.d_loss_from_logits(real, fake, label_smoothing=0.1))
+    smoothed = float(d_loss_from_logits(real, fake, label_smoothing=0.1))
     expected = losses.binary_crossentropy_from_logits(np.full_like(real, 0.9), real) + losses.binary_crossentropy_from_logits(
         np.zeros_like(fake), fake
     )
     assert smoothed == pytest.approx(expected, rel=1e-5)
     # one-sided: the increase does not depend on the fake logits at all
     other_fake = rng.normal(0, 1, (32, 1))
-    delta = smoothed - float(gan.d_loss_from_logits(real, fake))
-    delta_other = float(gan.d_loss_from_logits(real, other_fake, 0.1)) - float(gan.d_loss_from_logits(real, other_fake))
+    delta = smoothed - float(d_loss_from_logits(real, fake))
+    delta_other = float(d_loss_from_logits(real, other_fake, 0.1)) - float(d_loss_from_logits(real, other_fake))
     assert delta == pytest.approx(delta_other, abs=1e-6) and delta > 0  # confident real logits now cost more
 
 
@@ -90,7 +99,7 @@ def test_train_step_computes_the_documented_losses(sample, loss, smoothing):
         seed=3, dropout=0.0, d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0),
         loss=loss, label_smoothing=smoothing,
     )
-    logs = model.fit(gan.make_dataset(images, 32, shuffle=False), epochs=1, verbose=0).history
+    logs = model.fit(make_dataset(images, 32, shuffle=False), epochs=1, verbose=0).history
 
     seeds = keras.random.SeedGenerator(3)  # replays the GAN's noise: the same seed, the same draws
     z1 = keras.random.normal((32, LATENT), seed=seeds)
@@ -144,17 +153,33 @@ def test_gan_is_registered_and_its_config_round_trips():
 
 def test_make_dataset_batches(sample):
     images, labels = sample
-    ds = gan.make_dataset(images, 100)
+    ds = make_dataset(images, 100)
     batches = list(ds)
     assert len(batches) == 2 and all(tuple(b.shape) == (100, 28, 28, 1) for b in batches)  # remainder dropped
-    x, y = next(iter(gan.make_dataset(images, 64, labels=labels, shuffle=False)))
+    x, y = next(iter(make_dataset(images, 64, labels=labels, shuffle=False)))
     np.testing.assert_array_equal(_numpy(x), images[:64])
     np.testing.assert_array_equal(_numpy(y), labels[:64])
 
 
+def test_make_dataset_reshuffles_every_epoch_from_its_seed(sample):
+    images = sample[0][:200]
+    ds = make_dataset(images, 50, seed=4)
+    epoch_of = lambda d: np.concatenate([d[i] for i in range(len(d))])  # noqa: E731
+    first = epoch_of(ds)
+    assert len(np.unique(first.reshape(len(first), -1), axis=0)) == 200  # every image once per epoch
+    ds.on_epoch_end()  # what fit does after each epoch
+    second = epoch_of(ds)
+    assert not np.array_equal(first, second)
+    again = make_dataset(images, 50, seed=4)
+    np.testing.assert_array_equal(epoch_of(again), first)  # the same seed, the same order
+    again.set_epoch(1)  # what train() does when a run resumes after epoch 1
+    np.testing.assert_array_equal(epoch_of(again), second)
+    assert not np.array_equal(epoch_of(make_dataset(images, 50, seed=5)), first)
+
+
 def test_too_little_data_for_one_batch_is_an_error(sample):
     with pytest.raises(ValueError, match="too little data for one batch: 10 images but batch_size=32"):
-        gan.make_dataset(sample[0][:10], 32)
+        make_dataset(sample[0][:10], 32)
 
 
 @pytest.mark.parametrize(
@@ -169,15 +194,15 @@ def test_too_little_data_for_one_batch_is_an_error(sample):
 )
 def test_badly_prepared_images_get_errors_that_say_the_fix(sample, transform, message):
     with pytest.raises((TypeError, ValueError), match=message):
-        gan.make_dataset(transform(sample[0]), 32)
+        make_dataset(transform(sample[0]), 32)
 
 
 def test_bad_labels_are_errors(sample):
     images, labels = sample
     with pytest.raises(ValueError, match="one per image"):
-        gan.make_dataset(images, 32, labels=labels[:10])
+        make_dataset(images, 32, labels=labels[:10])
     with pytest.raises(ValueError, match="non-negative integers"):
-        gan.make_dataset(images, 32, labels=labels.astype(np.float32))
+        make_dataset(images, 32, labels=labels.astype(np.float32))
 
 
 # --------------------------------------------------------------------------- training
@@ -187,7 +212,7 @@ def test_short_fit_changes_the_weights_and_logs_finite_metrics(sample):
     model = make_gan(seed=1)
     before_g = [w.copy() for w in model.generator.get_weights()]
     before_d = [w.copy() for w in model.discriminator.get_weights()]
-    history = model.fit(gan.make_dataset(sample[0], 64), epochs=2, verbose=0).history
+    history = model.fit(make_dataset(sample[0], 64), epochs=2, verbose=0).history
     assert set(history) == {"d_loss", "g_loss", "d_real", "d_fake"}
     for name, values in history.items():
         assert len(values) == 2 and np.all(np.isfinite(values)), name
@@ -199,27 +224,40 @@ def test_short_fit_changes_the_weights_and_logs_finite_metrics(sample):
 def test_conditional_gan_needs_labels_in_the_data(sample):
     model = make_gan(conditional=True)
     with pytest.raises(ValueError, match=r"conditional GAN trains on \(images, labels\) batches"):
-        model.fit(gan.make_dataset(sample[0], 64), epochs=1, verbose=0)
+        model.fit(make_dataset(sample[0], 64), epochs=1, verbose=0)
 
 
 def test_nan_stops_training_with_a_clear_error():
     model = make_gan()
     poisoned = np.full((64, 28, 28, 1), np.nan, np.float32)  # bypasses make_dataset's checks
-    ds = tf.data.Dataset.from_tensor_slices(poisoned).batch(32, drop_remainder=True)
-    with pytest.raises(gan.TrainingDiverged, match=r"diverged in epoch 1, batch 1: d_loss is nan.*learning rate") as info:
-        model.fit(ds, epochs=3, verbose=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged in epoch 1, batch 1: d_loss is nan.*learning rate") as info:
+        model.fit(poisoned, batch_size=32, epochs=3, verbose=0)
     assert (info.value.epoch, info.value.batch, info.value.loss_name) == (1, 1, "d_loss")
 
 
 def test_divergence_guard_names_the_loss_and_epoch():
-    guard = gan.DivergenceGuard()
+    guard = DivergenceGuard()
     guard.on_epoch_begin(4)
     guard.on_train_batch_end(0, {"d_loss": 0.7, "d_real": float("nan")})  # only losses are checked
-    with pytest.raises(gan.TrainingDiverged, match="epoch 5, batch 2: g_loss is inf"):
+    with pytest.raises(TrainingDiverged, match="epoch 5, batch 2: g_loss is inf"):
         guard.on_train_batch_end(1, {"d_loss": 0.7, "g_loss": float("inf")})
 
 
+class _NoBatches(keras.utils.PyDataset):
+    def __len__(self):
+        return 0
+
+    def __getitem__(self, index):
+        raise IndexError(index)
+
+
+def test_a_data_set_without_any_batch_is_an_error():
+    with pytest.raises(ValueError, match="gives no batch"):
+        make_gan().fit(_NoBatches(), epochs=1, verbose=0)
+
+
 def test_an_epoch_without_any_batch_is_an_error():
+    tf = pytest.importorskip("tensorflow")  # a tf.data pipeline that yields nothing, past GAN.fit's check
     model = make_gan()
     empty = tf.data.Dataset.from_tensor_slices(np.zeros((10, 28, 28, 1), np.float32)).batch(32, drop_remainder=True)
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="ran no training step"):
@@ -230,23 +268,23 @@ def test_an_epoch_without_any_batch_is_an_error():
 
 
 def test_sample_grid_and_gif(tmp_path):
-    grid = gan.grid_image(np.zeros((6, 28, 28, 1), np.float32), ncols=3, pad=2, scale=2)
+    grid = viz.grid_image(np.zeros((6, 28, 28, 1), np.float32), ncols=3, pad=2, scale=2)
     assert grid.shape == (2 * (2 * 30 + 2), 2 * (3 * 30 + 2)) and grid.dtype == np.uint8
     assert set(np.unique(grid)) == {128}  # 0 in [-1, 1] is mid-grey, as is the padding
     model = make_gan(compile=False)
-    cb = gan.SampleGrid(tmp_path / "s", gan.fixed_noise(6, LATENT), ncols=3, every=2)
+    cb = SampleGrid(tmp_path / "s", sampling.fixed_noise(6, LATENT), ncols=3, every=2)
     cb.set_model(model)
     for epoch in range(4):
         cb.on_epoch_end(epoch)
     assert [p.name for p in cb.paths] == ["samples-epoch-0002.png", "samples-epoch-0004.png"]
     with Image.open(cb.paths[0]) as png:
         assert png.mode == "L" and png.size == (2 * (3 * 30 + 2), 2 * (2 * 30 + 2))
-    gif = gan.make_gif(tmp_path / "s", tmp_path / "out" / "samples.gif")
+    gif = make_gif(tmp_path / "s", tmp_path / "out" / "samples.gif")
     with Image.open(gif) as animation:
         assert animation.n_frames == 2
     with pytest.raises(FileNotFoundError, match="no samples-epoch"):
-        gan.make_gif(tmp_path / "empty", tmp_path / "x.gif")
-    np.testing.assert_array_equal(gan.fixed_noise(4, 3, seed=5), gan.fixed_noise(4, 3, seed=5))
+        make_gif(tmp_path / "empty", tmp_path / "x.gif")
+    np.testing.assert_array_equal(sampling.fixed_noise(4, 3, seed=5), sampling.fixed_noise(4, 3, seed=5))
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -257,17 +295,17 @@ def _optimizer_arrays(model):
 
 
 def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
-    ds = gan.make_dataset(sample[0], 64, shuffle=False)  # a fixed batch order makes the resumed run comparable
+    ds = make_dataset(sample[0], 64, shuffle=False)  # a fixed batch order makes the resumed run comparable
     ckpt = tmp_path / "ckpt"
 
     reference = make_gan(seed=2)  # three epochs without interruption
     reference.fit(ds, epochs=3, verbose=0)
 
     first = make_gan(seed=2)
-    grid = gan.SampleGrid(tmp_path / "samples", gan.fixed_noise(4, LATENT))
-    first.fit(ds, epochs=2, verbose=0, callbacks=[gan.GANCheckpoint(ckpt, keep=2), grid])
-    assert [p.name for p in gan.list_checkpoints(ckpt)] == ["epoch-0001", "epoch-0002"]
-    saved = gan.latest_checkpoint(ckpt)
+    grid = SampleGrid(tmp_path / "samples", sampling.fixed_noise(4, LATENT))
+    first.fit(ds, epochs=2, verbose=0, callbacks=[checkpoint.GANCheckpoint(ckpt, keep=2), grid])
+    assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == ["epoch-0001", "epoch-0002"]
+    saved = checkpoint.latest_checkpoint(ckpt)
     assert sorted(f.name for f in saved.iterdir()) == [
         "d_optimizer.npz", "discriminator.keras", "g_optimizer.npz", "generator.keras", "rng.npz", "state.json",
     ]
@@ -279,10 +317,10 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
     stale.mkdir()
     (stale / "generator.keras").write_bytes(b"half a file")
     (ckpt / "epoch-0004").mkdir()
-    assert gan.latest_checkpoint(ckpt) == saved
+    assert checkpoint.latest_checkpoint(ckpt) == saved
 
     resumed = make_gan(seed=99)  # a fresh GAN with other weights and another noise seed
-    assert gan.restore(resumed, ckpt) == 2
+    assert checkpoint.restore(resumed, ckpt) == 2
     for a, b in zip(first.generator.get_weights() + first.discriminator.get_weights(),
                     resumed.generator.get_weights() + resumed.discriminator.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -290,40 +328,40 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
         np.testing.assert_array_equal(a, b)
 
     shutil.rmtree(ckpt / "epoch-0004")
-    resumed.fit(ds, epochs=3, initial_epoch=2, verbose=0, callbacks=[gan.GANCheckpoint(ckpt, keep=2), grid])
+    resumed.fit(ds, epochs=3, initial_epoch=2, verbose=0, callbacks=[checkpoint.GANCheckpoint(ckpt, keep=2), grid])
     # weights, optimizer state and noise stream were restored: the same result as never stopping
     for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert [p.name for p in gan.list_checkpoints(ckpt)] == ["epoch-0002", "epoch-0003"]  # keep=2
+    assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == ["epoch-0002", "epoch-0003"]  # keep=2
     assert not list(ckpt.glob(".tmp-*"))  # the stale temporary folder was cleaned up
-    history = gan.load_state(gan.latest_checkpoint(ckpt))["history"]
+    history = checkpoint.load_state(checkpoint.latest_checkpoint(ckpt))["history"]
     assert history["epoch"] == [1, 2, 3] and history["d_loss"][:2] == state["history"]["d_loss"]
     assert [p.name for p in grid.paths] == [f"samples-epoch-000{i}.png" for i in (1, 2, 3)]
-    loaded = keras.models.load_model(gan.latest_checkpoint(ckpt) / "generator.keras")
+    loaded = keras.models.load_model(checkpoint.latest_checkpoint(ckpt) / "generator.keras")
     np.testing.assert_array_equal(loaded.get_weights()[0], resumed.generator.get_weights()[0])
 
 
 def test_checkpoints_of_another_run_are_not_overwritten(sample, tmp_path):
     model = make_gan()
-    gan.save_checkpoint(model, tmp_path, epoch=2)
-    with pytest.raises(gan.CheckpointError, match="already holds epoch-0002.*restore"):
-        make_gan().fit(gan.make_dataset(sample[0], 64), epochs=1, verbose=0, callbacks=[gan.GANCheckpoint(tmp_path)])
+    checkpoint.save_checkpoint(model, tmp_path, epoch=2)
+    with pytest.raises(checkpoint.CheckpointError, match="already holds epoch-0002.*restore"):
+        make_gan().fit(make_dataset(sample[0], 64), epochs=1, verbose=0, callbacks=[checkpoint.GANCheckpoint(tmp_path)])
 
 
 def test_restore_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
-        gan.restore(make_gan(), tmp_path)
-    assert gan.restore(make_gan(), tmp_path, missing_ok=True) == 0
-    gan.save_checkpoint(make_gan(), tmp_path, epoch=1)
-    with pytest.raises(gan.CheckpointError, match="does not fit this GAN.*width"):
-        gan.restore(make_gan(width=WIDTH * 2), tmp_path)
-    with pytest.raises(gan.CheckpointError, match="compile the GAN"):
-        gan.restore(make_gan(compile=False), tmp_path)
+        checkpoint.restore(make_gan(), tmp_path)
+    assert checkpoint.restore(make_gan(), tmp_path, missing_ok=True) == 0
+    checkpoint.save_checkpoint(make_gan(), tmp_path, epoch=1)
+    with pytest.raises(checkpoint.CheckpointError, match="does not fit this GAN.*width"):
+        checkpoint.restore(make_gan(width=WIDTH * 2), tmp_path)
+    with pytest.raises(checkpoint.CheckpointError, match="compile the GAN"):
+        checkpoint.restore(make_gan(compile=False), tmp_path)
 
 
 def test_train_helper_resumes_a_conditional_run(sample, tmp_path):
     images, labels = sample
-    ds = gan.make_dataset(images, 64, labels=labels)
+    ds = make_dataset(images, 64, labels=labels)
     history = gan.train(make_gan(seed=4, conditional=True), ds, epochs=1, out_dir=tmp_path, n_samples=20, verbose=0)
     assert history["epoch"] == [1]
     history = gan.train(make_gan(seed=5, conditional=True), ds, epochs=2, out_dir=tmp_path, n_samples=20, verbose=0)
@@ -337,63 +375,63 @@ def test_interpolation_ends_at_both_vectors_and_slerp_keeps_the_norm():
     rng = np.random.default_rng(0)
     z0, z1 = rng.normal(size=64), rng.normal(size=64)
     for method in ("linear", "slerp"):
-        path = gan.interpolate(z0, z1, 7, method)
+        path = sampling.interpolate(z0, z1, 7, method)
         assert path.shape == (7, 64) and path.dtype == np.float32
         np.testing.assert_allclose(path[0], z0, rtol=1e-5)
         np.testing.assert_allclose(path[-1], z1, rtol=1e-5)
-    norms = np.linalg.norm(gan.interpolate(z0, z1, 5, "slerp"), axis=1)
-    linear_mid = np.linalg.norm(gan.interpolate(z0, z1, 5, "linear")[2])
+    norms = np.linalg.norm(sampling.interpolate(z0, z1, 5, "slerp"), axis=1)
+    linear_mid = np.linalg.norm(sampling.interpolate(z0, z1, 5, "linear")[2])
     assert norms.min() > 0.9 * min(norms[0], norms[-1]) > linear_mid
     with pytest.raises(ValueError, match="steps"):
-        gan.interpolate(z0, z1, 1)
+        sampling.interpolate(z0, z1, 1)
     with pytest.raises(ValueError, match="same length"):
-        gan.interpolate(z0, z1[:3], 4)
+        sampling.interpolate(z0, z1[:3], 4)
 
 
 def test_class_agreement_and_the_exercise_checkers():
-    assert gan.class_agreement([1, 2, 3, 4], [1, 2, 0, 4]) == 0.75
+    assert sampling.class_agreement([1, 2, 3, 4], [1, 2, 0, 4]) == 0.75
     with pytest.raises(ValueError):
-        gan.class_agreement([1, 2], [1])
-    assert gan.check_class_agreement(gan.class_agreement)
-    assert not gan.check_class_agreement(lambda a, b: int((np.asarray(a) == np.asarray(b)).sum()))
-    assert gan.check_interpolation(lambda a, b, n: gan.interpolate(a, b, n, "linear"))
-    assert not gan.check_interpolation(lambda a, b, n: np.stack([(1 - t) * a + t * b for t in np.arange(n) / n]))
+        sampling.class_agreement([1, 2], [1])
+    assert conditional_dcgan_exercises.check_class_agreement(sampling.class_agreement)
+    assert not conditional_dcgan_exercises.check_class_agreement(lambda a, b: int((np.asarray(a) == np.asarray(b)).sum()))
+    assert conditional_dcgan_exercises.check_interpolation(lambda a, b, n: sampling.interpolate(a, b, n, "linear"))
+    assert not conditional_dcgan_exercises.check_interpolation(lambda a, b, n: np.stack([(1 - t) * a + t * b for t in np.arange(n) / n]))
 
     def stable(real, fake, smoothing):
         softplus = lambda x: np.logaddexp(0, x)  # noqa: E731
         return np.mean((1 - smoothing) * softplus(-real) + smoothing * softplus(real)) + np.mean(softplus(fake))
 
-    assert gan.check_smoothed_d_loss(stable)
-    missing = gan.check_smoothed_d_loss(lambda r, f, s: stable(r, f, 0.0))
+    assert dcgan_exercises.check_smoothed_d_loss(stable)
+    missing = dcgan_exercises.check_smoothed_d_loss(lambda r, f, s: stable(r, f, 0.0))
     assert not missing and "1 - smoothing" in missing.message
-    assert not gan.check_smoothed_d_loss(...)
+    assert not dcgan_exercises.check_smoothed_d_loss(...)
 
 
 def test_generate_by_class_name_and_clear_errors():
     conditional = dcgan.build_conditional_generator(8, 10, 4)
-    images = gan.generate(conditional, 3, "sneakers", seed=1)
+    images = sampling.generate(conditional, 3, "sneakers", seed=1)
     assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32 and np.abs(images).max() <= 1
-    np.testing.assert_allclose(images, gan.generate(conditional, 3, 7, seed=1), atol=1e-6)
-    assert gan.generate(conditional, 2, ["bag", "coat"]).shape == (2, 28, 28, 1)
+    np.testing.assert_allclose(images, sampling.generate(conditional, 3, 7, seed=1), atol=1e-6)
+    assert sampling.generate(conditional, 2, ["bag", "coat"]).shape == (2, 28, 28, 1)
     with pytest.raises(ValueError, match="conditional"):
-        gan.generate(conditional, 2)
+        sampling.generate(conditional, 2)
     with pytest.raises(ValueError, match="unknown product class"):
-        gan.generate(conditional, 2, "hat")
+        sampling.generate(conditional, 2, "hat")
     plain = dcgan.build_generator(8, 4)
-    assert gan.generate(plain, 2).shape == (2, 28, 28, 1)
+    assert sampling.generate(plain, 2).shape == (2, 28, 28, 1)
     with pytest.raises(ValueError, match="unconditional"):
-        gan.generate(plain, 2, "bag")
+        sampling.generate(plain, 2, "bag")
     with pytest.raises(ValueError, match="count"):
-        gan.generate(plain, 0)
-    assert gan.check_grid_labels(lambda c, p: np.repeat(np.arange(c), p))
-    assert not gan.check_grid_labels(lambda c, p: np.tile(np.arange(c), p))
+        sampling.generate(plain, 0)
+    assert conditional_dcgan_exercises.check_grid_labels(lambda c, p: np.repeat(np.arange(c), p))
+    assert not conditional_dcgan_exercises.check_grid_labels(lambda c, p: np.tile(np.arange(c), p))
 
 
 def test_truncated_noise_stays_inside_the_threshold_and_generate_uses_it():
-    noise = gan.truncated_noise(500, 16, 0.5, seed=3)
+    noise = sampling.truncated_noise(500, 16, 0.5, seed=3)
     assert noise.shape == (500, 16) and noise.dtype == np.float32 and np.abs(noise).max() <= 0.5
-    np.testing.assert_array_equal(noise, gan.truncated_noise(500, 16, 0.5, seed=3))
+    np.testing.assert_array_equal(noise, sampling.truncated_noise(500, 16, 0.5, seed=3))
     with pytest.raises(ValueError, match="positive"):
-        gan.truncated_noise(2, 4, 0)
+        sampling.truncated_noise(2, 4, 0)
     generator = dcgan.build_generator(8, 4)
-    assert not np.allclose(gan.generate(generator, 4, truncation=0.3), gan.generate(generator, 4))
+    assert not np.allclose(sampling.generate(generator, 4, truncation=0.3), sampling.generate(generator, 4))

@@ -1,4 +1,4 @@
-"""Tests of prodimg_lib.losses: agreement with Keras, stability, input errors, checkers."""
+"""Tests of prodimg_lib.reference.losses and its exercise checkers: agreement with Keras, stability, input errors, checkers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from prodimg_lib import losses as L  # noqa: E402
+from prodimg_lib.course.exercises import checking  # noqa: E402
+from prodimg_lib.course.exercises import loss_functions as exercises  # noqa: E402
+from prodimg_lib.reference import losses as L  # noqa: E402
 
 RTOL, ATOL = 1e-5, 1e-6  # Keras computes in float32
 
@@ -227,10 +229,10 @@ def test_worked_examples_collects_all_three() -> None:
 
 
 def test_check_value_on_the_worked_examples() -> None:
-    assert L.check_value("MSE", 1.3, L.mse_example()["mse"])
-    assert not L.check_value("MSE", L.mse_example()["source_article_value"], L.mse_example()["mse"])
-    assert L.check_value("BCE", 1.609, L.bce_example()["bce"])
-    assert L.check_value("L_D", 0.329, L.adversarial_example()["discriminator_loss"], rtol=2e-3)
+    assert checking.check_value("MSE", 1.3, L.mse_example()["mse"])
+    assert not checking.check_value("MSE", L.mse_example()["source_article_value"], L.mse_example()["mse"])
+    assert checking.check_value("BCE", 1.609, L.bce_example()["bce"])
+    assert checking.check_value("L_D", 0.329, L.adversarial_example()["discriminator_loss"], rtol=2e-3)
 
 
 # --------------------------------------------------------------------------- checkers
@@ -255,15 +257,15 @@ def _d_loss_wrong_sign(real, fake):
 @pytest.mark.parametrize(
     "checker, reference, wrong, hint",
     [
-        (L.check_mse, L.mse, lambda a, b: float(np.sum((a - b) ** 2)), "sum"),
-        (L.check_mse, L.mse, lambda a, b: float(np.sqrt(np.mean((a - b) ** 2))), "square root"),
-        (L.check_mse, L.mse, lambda a, b: float(np.sum((a - b) ** 2) / len(a)), "len"),
-        (L.check_bce, L.binary_crossentropy, _bce_no_negative_term, "(1 - y)"),
-        (L.check_bce, L.binary_crossentropy, _bce_log10, "log10"),
-        (L.check_bce, L.binary_crossentropy, lambda y, p: -L.binary_crossentropy(y, p), "sign"),
-        (L.check_discriminator_loss, L.discriminator_loss, _d_loss_averaged, "sum"),
-        (L.check_discriminator_loss, L.discriminator_loss, _d_loss_wrong_sign, "sign"),
-        (L.check_discriminator_loss, L.discriminator_loss, lambda r, f: -float(np.mean(np.log(r))), "fake term"),
+        (exercises.check_mse, L.mse, lambda a, b: float(np.sum((a - b) ** 2)), "sum"),
+        (exercises.check_mse, L.mse, lambda a, b: float(np.sqrt(np.mean((a - b) ** 2))), "square root"),
+        (exercises.check_mse, L.mse, lambda a, b: float(np.sum((a - b) ** 2) / len(a)), "len"),
+        (exercises.check_bce, L.binary_crossentropy, _bce_no_negative_term, "(1 - y)"),
+        (exercises.check_bce, L.binary_crossentropy, _bce_log10, "log10"),
+        (exercises.check_bce, L.binary_crossentropy, lambda y, p: -L.binary_crossentropy(y, p), "sign"),
+        (exercises.check_discriminator_loss, L.discriminator_loss, _d_loss_averaged, "sum"),
+        (exercises.check_discriminator_loss, L.discriminator_loss, _d_loss_wrong_sign, "sign"),
+        (exercises.check_discriminator_loss, L.discriminator_loss, lambda r, f: -float(np.mean(np.log(r))), "fake term"),
     ],
 )
 def test_checkers_accept_reference_and_explain_wrong_answers(checker, reference, wrong, hint: str) -> None:
@@ -276,14 +278,14 @@ def test_checkers_accept_reference_and_explain_wrong_answers(checker, reference,
 @pytest.mark.parametrize("kind", ["non_saturating", "minimax"])
 def test_check_generator_loss(kind: str) -> None:
     other = "minimax" if kind == "non_saturating" else "non_saturating"
-    assert L.check_generator_loss(lambda f: L.generator_loss(f, kind), kind)
-    result = L.check_generator_loss(lambda f: L.generator_loss(f, other), kind)
+    assert exercises.check_generator_loss(lambda f: L.generator_loss(f, kind), kind)
+    result = exercises.check_generator_loss(lambda f: L.generator_loss(f, other), kind)
     assert not result and other.replace("_", "-") in result.message
-    result = L.check_generator_loss(lambda f: -L.generator_loss(f, kind), kind)
+    result = exercises.check_generator_loss(lambda f: -L.generator_loss(f, kind), kind)
     assert not result and "sign" in result.message
 
 
-@pytest.mark.parametrize("checker", [L.check_mse, L.check_bce, L.check_discriminator_loss, L.check_generator_loss])
+@pytest.mark.parametrize("checker", [exercises.check_mse, exercises.check_bce, exercises.check_discriminator_loss, exercises.check_generator_loss])
 def test_checkers_handle_missing_broken_and_empty_answers(checker) -> None:
     missing = checker(None)
     assert not missing and "still empty" in missing.message
@@ -303,13 +305,13 @@ def test_checkers_handle_missing_broken_and_empty_answers(checker) -> None:
 
 
 def test_check_mse_reports_per_element_answer() -> None:
-    result = L.check_mse(lambda a, b: (a - b) ** 2)
+    result = exercises.check_mse(lambda a, b: (a - b) ** 2)
     assert not result and "shape" in result.message and "mean" in result.message
 
 
 def test_check_value() -> None:
-    assert L.check_value("MSE", 1.3, 1.3)
-    assert L.check_value("MSE", 1.3000001, 1.3)
-    result = L.check_value("MSE", 1.0, 1.3, {1.0: "Square the error of 2 as well."})
+    assert checking.check_value("MSE", 1.3, 1.3)
+    assert checking.check_value("MSE", 1.3000001, 1.3)
+    result = checking.check_value("MSE", 1.0, 1.3, {1.0: "Square the error of 2 as well."})
     assert not result and "Square the error" in result.message
-    assert not L.check_value("MSE", None, 1.3)
+    assert not checking.check_value("MSE", None, 1.3)

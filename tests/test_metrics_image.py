@@ -1,4 +1,4 @@
-"""PSNR and SSIM of enhanced images (prodimg_lib.metrics.psnr / ssim)."""
+"""PSNR and SSIM of enhanced images (prodimg_lib.evaluation.image_quality.psnr / ssim)."""
 
 import math
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from prodimg_lib import data, degrade, metrics
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.evaluation import image_quality
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +24,8 @@ def _random(shape, seed=0, low=-1.0, high=1.0):
 
 
 def test_psnr_of_identical_images_is_inf(fashion):
-    assert metrics.psnr(fashion, fashion) == math.inf
-    per_image = metrics.psnr(fashion, fashion.copy(), reduction="none")
+    assert image_quality.psnr(fashion, fashion) == math.inf
+    per_image = image_quality.psnr(fashion, fashion.copy(), reduction="none")
     assert per_image.shape == (12,) and np.all(np.isinf(per_image))
 
 
@@ -31,7 +33,7 @@ def test_psnr_of_a_constant_offset_has_a_closed_form():
     reference = _random((3, 16, 16, 1), low=-0.5, high=0.5)
     offset = 0.1
     # MSE = offset², range 2: PSNR = 10 log10(4 / offset²) = 20 log10(2 / offset) = 26.02 dB
-    assert metrics.psnr(reference, reference + offset) == pytest.approx(20 * math.log10(2 / offset), abs=1e-4)
+    assert image_quality.psnr(reference, reference + offset) == pytest.approx(20 * math.log10(2 / offset), abs=1e-4)
 
 
 def test_psnr_in_minus_one_one_equals_psnr_of_uint8_pixels():
@@ -39,21 +41,21 @@ def test_psnr_in_minus_one_one_equals_psnr_of_uint8_pixels():
     a = rng.integers(0, 256, (4, 20, 20, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-30, 31, a.shape), 0, 255).astype(np.uint8)
     expected = np.mean([peak_signal_noise_ratio(x, y, data_range=255) for x, y in zip(a, b)])
-    assert metrics.psnr(data.to_minus_one_one(a), data.to_minus_one_one(b)) == pytest.approx(expected, abs=1e-4)
+    assert image_quality.psnr(data.to_minus_one_one(a), data.to_minus_one_one(b)) == pytest.approx(expected, abs=1e-4)
 
 
 def test_psnr_is_the_mean_of_per_image_psnr():
     reference = np.zeros((2, 8, 8, 1), np.float32)
     estimate = np.stack([np.full((8, 8, 1), 0.02), np.full((8, 8, 1), 0.2)]).astype(np.float32)
-    per_image = metrics.psnr(reference, estimate, reduction="none")
+    per_image = image_quality.psnr(reference, estimate, reduction="none")
     np.testing.assert_allclose(per_image, [20 * math.log10(2 / 0.02), 20 * math.log10(2 / 0.2)], atol=1e-4)
-    assert metrics.psnr(reference, estimate) == pytest.approx(per_image.mean())
+    assert image_quality.psnr(reference, estimate) == pytest.approx(per_image.mean())
 
 
 def test_noise_of_sigma_25_gives_about_20_db():
     grey = np.zeros((4, 64, 64, 1), np.float32)
     noisy = degrade.add_gaussian_noise(grey, 25, seed=0)
-    assert metrics.psnr(grey, noisy) == pytest.approx(20 * math.log10(255 / 25), abs=0.1)
+    assert image_quality.psnr(grey, noisy) == pytest.approx(20 * math.log10(255 / 25), abs=0.1)
 
 
 def test_masked_psnr_counts_only_the_mask():
@@ -62,10 +64,10 @@ def test_masked_psnr_counts_only_the_mask():
     mask[:, 4:8, 4:8] = True
     estimate = reference.copy()
     estimate[mask] += 0.1  # error inside the mask only
-    assert metrics.psnr(reference, estimate, mask) == pytest.approx(20 * math.log10(2 / 0.1), abs=1e-4)
+    assert image_quality.psnr(reference, estimate, mask) == pytest.approx(20 * math.log10(2 / 0.1), abs=1e-4)
     estimate[~mask] = 0.9  # large errors outside do not count
-    assert metrics.psnr(reference, estimate, mask) == pytest.approx(20 * math.log10(2 / 0.1), abs=1e-4)
-    assert metrics.psnr(reference, estimate) < 15
+    assert image_quality.psnr(reference, estimate, mask) == pytest.approx(20 * math.log10(2 / 0.1), abs=1e-4)
+    assert image_quality.psnr(reference, estimate) < 15
 
 
 def test_masked_psnr_on_colour_and_empty_masks():
@@ -73,22 +75,22 @@ def test_masked_psnr_on_colour_and_empty_masks():
     estimate = reference + 0.05
     mask = np.zeros((2, 12, 12, 1), bool)
     mask[0, :3, :3] = True  # the second image has an empty mask: left out of the mean
-    per_image = metrics.psnr(reference, estimate, mask, reduction="none")
+    per_image = image_quality.psnr(reference, estimate, mask, reduction="none")
     assert per_image[0] == pytest.approx(20 * math.log10(2 / 0.05), abs=1e-4) and np.isnan(per_image[1])
-    assert metrics.psnr(reference, estimate, mask) == pytest.approx(per_image[0])
+    assert image_quality.psnr(reference, estimate, mask) == pytest.approx(per_image[0])
     with pytest.raises(ValueError, match="selects no pixels"):
-        metrics.psnr(reference, estimate, np.zeros_like(mask))
+        image_quality.psnr(reference, estimate, np.zeros_like(mask))
 
 
 # --- SSIM ----------------------------------------------------------------------------------------
 
 
 def test_ssim_is_one_for_identical_images(fashion):
-    assert metrics.ssim(fashion, fashion) == pytest.approx(1.0)
+    assert image_quality.ssim(fashion, fashion) == pytest.approx(1.0)
     mask = degrade.defect_masks(len(fashion), (28, 28), seed=0)
-    assert metrics.ssim(fashion, fashion, mask) == pytest.approx(1.0)
+    assert image_quality.ssim(fashion, fashion, mask) == pytest.approx(1.0)
     colour = _random((2, 16, 16, 3))
-    assert metrics.ssim(colour, colour) == pytest.approx(1.0)
+    assert image_quality.ssim(colour, colour) == pytest.approx(1.0)
 
 
 def test_ssim_matches_scikit_image_and_falls_with_noise(fashion):
@@ -96,8 +98,8 @@ def test_ssim_matches_scikit_image_and_falls_with_noise(fashion):
     options = dict(data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
     pairs = zip((fashion + 1) / 2, (noisy + 1) / 2)
     expected = np.mean([structural_similarity(a[..., 0], b[..., 0], **options) for a, b in pairs])
-    assert metrics.ssim(fashion, noisy) == pytest.approx(expected, abs=1e-6)
-    assert metrics.ssim(fashion, noisy) > metrics.ssim(fashion, degrade.add_gaussian_noise(fashion, 50, seed=0))
+    assert image_quality.ssim(fashion, noisy) == pytest.approx(expected, abs=1e-6)
+    assert image_quality.ssim(fashion, noisy) > image_quality.ssim(fashion, degrade.add_gaussian_noise(fashion, 50, seed=0))
 
 
 def test_ssim_in_minus_one_one_equals_ssim_of_uint8_pixels():
@@ -108,9 +110,9 @@ def test_ssim_in_minus_one_one_equals_ssim_of_uint8_pixels():
     options = dict(data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, channel_axis=-1)
     expected = np.mean([structural_similarity(x, y, **options) for x, y in zip(a, b)])
     x, y = data.to_minus_one_one(a), data.to_minus_one_one(b)
-    assert metrics.ssim(x, y) == pytest.approx(expected, abs=1e-6)
+    assert image_quality.ssim(x, y) == pytest.approx(expected, abs=1e-6)
     naive = np.mean([structural_similarity(p, q, **{**options, "data_range": 2.0}) for p, q in zip(x, y)])
-    assert abs(naive - expected) > 0.05  # why metrics.ssim maps to [0, 1] first
+    assert abs(naive - expected) > 0.05  # why image_quality.ssim maps to [0, 1] first
 
 
 def test_masked_ssim_averages_the_map_inside_the_mask(fashion):
@@ -118,8 +120,8 @@ def test_masked_ssim_averages_the_map_inside_the_mask(fashion):
     mask = np.zeros(fashion.shape, bool)
     mask[:, :, :14] = True
     noisy[:, :, 14:] = degrade.add_gaussian_noise(fashion, 50, seed=0)[:, :, 14:]  # damage the right half only
-    left = metrics.ssim(fashion, noisy, mask)
-    right = metrics.ssim(fashion, noisy, ~mask)
+    left = image_quality.ssim(fashion, noisy, mask)
+    right = image_quality.ssim(fashion, noisy, ~mask)
     assert right < left < 1.0  # windows near the middle see both halves
     assert left > 0.8
 
@@ -127,7 +129,7 @@ def test_masked_ssim_averages_the_map_inside_the_mask(fashion):
 # --- bad input -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("metric", [metrics.psnr, metrics.ssim])
+@pytest.mark.parametrize("metric", [image_quality.psnr, image_quality.ssim])
 def test_bad_inputs_raise_clear_errors(metric, fashion):
     with pytest.raises(ValueError, match="different shapes"):
         metric(fashion, fashion[:, :14, :14])
@@ -147,4 +149,4 @@ def test_bad_inputs_raise_clear_errors(metric, fashion):
 def test_ssim_needs_images_at_least_as_large_as_its_window():
     small = _random((2, 7, 7, 1))
     with pytest.raises(ValueError, match="at least 11x11"):
-        metrics.ssim(small, small)
+        image_quality.ssim(small, small)

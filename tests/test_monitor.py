@@ -5,8 +5,11 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import gan, monitor
-from prodimg_lib.models import dcgan
+from prodimg_lib.generation import gan
+from prodimg_lib.generation import monitor
+from prodimg_lib.generation import sampling
+from prodimg_lib.generation.dataset import make_dataset
+from prodimg_lib.generation import dcgan
 
 
 def test_instant_values_invert_running_means():
@@ -26,7 +29,7 @@ def _tiny_gan():
 def test_batch_history_records_each_batch_of_every_epoch():
     images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
     model, record = _tiny_gan(), monitor.BatchHistory()
-    model.fit(gan.make_dataset(images, 16), epochs=2, callbacks=[record], verbose=0)
+    model.fit(make_dataset(images, 16), epochs=2, callbacks=[record], verbose=0)
     assert record.epoch_starts == [0, 4]
     assert all(len(v) == 8 for v in record.values.values())
     # the mean of an epoch's batch values is the epoch mean Keras reports
@@ -36,8 +39,8 @@ def test_batch_history_records_each_batch_of_every_epoch():
 
 def test_live_progress_records_outside_a_notebook_and_figures_draw():
     images = np.random.default_rng(1).uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
-    model, live = _tiny_gan(), monitor.LiveProgress(gan.fixed_noise(8, 8), ncols=4)
-    model.fit(gan.make_dataset(images, 16), epochs=1, callbacks=[live], verbose=0)
+    model, live = _tiny_gan(), monitor.LiveProgress(sampling.fixed_noise(8, 8), ncols=4)
+    model.fit(make_dataset(images, 16), epochs=1, callbacks=[live], verbose=0)
     assert len(live.values["g_loss"]) == 2
     fig = live._figure(1)
     assert len(fig.axes) == 3

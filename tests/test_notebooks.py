@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from prodimg_lib import GITHUB_REPO, GITHUB_URL
-from prodimg_lib.notebooks import CHECK_TAG, course_notebooks, execute, image_outputs, parameters_cells
-from prodimg_lib.report import metrics_of
+from prodimg_lib.course.notebooks import CHECK_TAG, course_notebooks, execute, image_outputs, parameters_cells
+from prodimg_lib.course.report import metrics_of
 
 NOTEBOOKS = course_notebooks()
 ids = [p.stem for p in NOTEBOOKS]

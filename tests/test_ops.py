@@ -1,4 +1,4 @@
-"""Tests of prodimg_lib.ops: forward passes against Keras, backward passes against
+"""Tests of prodimg_lib.reference.cnn: forward passes against Keras, backward passes against
 numerical gradients, shape formulas, input validation, worked examples and checkers."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from prodimg_lib import ops  # noqa: E402
+from prodimg_lib.course.exercises import cnn_operations as exercises  # noqa: E402
+from prodimg_lib.reference import cnn  # noqa: E402
 
 ATOL = RTOL = 1e-5  # Keras runs in float32
 GRAD_TOL = 1e-6  # our ops run in float64
@@ -68,7 +69,7 @@ def test_conv2d_forward_matches_keras(n, h, w, c_in, c_out, k, s, padding):
     layer.build((None, h, w, c_in))
     layer.set_weights([kernel, bias])
     expected = keras_out(layer, x)
-    got, _ = ops.conv2d_forward(x, kernel, bias, stride=s, padding=padding)
+    got, _ = cnn.conv2d_forward(x, kernel, bias, stride=s, padding=padding)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
 
@@ -77,17 +78,17 @@ def test_conv2d_is_cross_correlation_not_flipped():
     x = np.arange(9.0).reshape(1, 3, 3, 1)
     w = np.zeros((3, 3, 1, 1))
     w[0, 0] = 1.0  # picks the top-left pixel of the window
-    out, _ = ops.conv2d_forward(x, w, np.zeros(1))
+    out, _ = cnn.conv2d_forward(x, w, np.zeros(1))
     assert out.item() == 0.0  # a flipped kernel would pick the bottom-right pixel, 8
 
 
 def test_conv2d_is_fast_enough():
     x = rng().normal(size=(1, 28, 28, 1))
     w, b = rng(1).normal(size=(3, 3, 1, 8)), np.zeros(8)
-    ops.conv2d_forward(x, w, b)
+    cnn.conv2d_forward(x, w, b)
     start = time.perf_counter()
     for _ in range(10):
-        ops.conv2d_forward(x, w, b, padding="same")
+        cnn.conv2d_forward(x, w, b, padding="same")
     assert (time.perf_counter() - start) / 10 < 0.02
 
 
@@ -105,7 +106,7 @@ POOL_CASES = [
 @pytest.mark.parametrize("h,w,c,pool,stride", POOL_CASES)
 def test_pooling_matches_keras(kind, h, w, c, pool, stride):
     x = rng(h + w).normal(size=(2, h, w, c)).astype(np.float32)
-    layer_cls, fn = {"max": (keras.layers.MaxPooling2D, ops.maxpool_forward), "avg": (keras.layers.AveragePooling2D, ops.avgpool_forward)}[kind]
+    layer_cls, fn = {"max": (keras.layers.MaxPooling2D, cnn.maxpool_forward), "avg": (keras.layers.AveragePooling2D, cnn.avgpool_forward)}[kind]
     expected = keras_out(layer_cls(pool_size=pool, strides=stride), x)
     got, _ = fn(x, pool, stride)
     assert got.shape == expected.shape
@@ -120,17 +121,17 @@ def test_dense_matches_keras(n, d, m):
     layer = keras.layers.Dense(m)
     layer.build((None, d))
     layer.set_weights([w, b])
-    got, _ = ops.dense_forward(x, w, b)
+    got, _ = cnn.dense_forward(x, w, b)
     np.testing.assert_allclose(got, keras_out(layer, x), rtol=RTOL, atol=ATOL)
 
 
 ACTIVATIONS = {
-    "relu": (keras.layers.ReLU(), ops.relu),
-    "leaky_relu_0.2": (keras.layers.LeakyReLU(negative_slope=0.2), ops.leaky_relu),
-    "leaky_relu_0.3": (keras.layers.LeakyReLU(), lambda x: ops.leaky_relu(x, alpha=0.3)),
-    "sigmoid": (keras.activations.sigmoid, ops.sigmoid),
-    "tanh": (keras.activations.tanh, ops.tanh),
-    "softmax": (keras.layers.Softmax(), ops.softmax),
+    "relu": (keras.layers.ReLU(), cnn.relu),
+    "leaky_relu_0.2": (keras.layers.LeakyReLU(negative_slope=0.2), cnn.leaky_relu),
+    "leaky_relu_0.3": (keras.layers.LeakyReLU(), lambda x: cnn.leaky_relu(x, alpha=0.3)),
+    "sigmoid": (keras.activations.sigmoid, cnn.sigmoid),
+    "tanh": (keras.activations.tanh, cnn.tanh),
+    "softmax": (keras.layers.Softmax(), cnn.softmax),
 }
 
 
@@ -145,18 +146,18 @@ def test_activations_match_keras(name):
 def test_leaky_relu_defaults_documented():
     assert keras.layers.LeakyReLU().negative_slope == pytest.approx(0.3)  # the layer's default
     x = np.array([-2.0, 3.0])
-    np.testing.assert_allclose(ops.leaky_relu(x), keras_out(keras.activations.leaky_relu, x.astype(np.float32)))
+    np.testing.assert_allclose(cnn.leaky_relu(x), keras_out(keras.activations.leaky_relu, x.astype(np.float32)))
 
 
 def test_softmax_is_stable_and_never_zero():
     z = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
     with np.errstate(over="raise", invalid="raise"):  # no overflow warning either
-        s = ops.softmax(z)
-        assert ops.sigmoid(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+        s = cnn.softmax(z)
+        assert cnn.sigmoid(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
     assert np.all(np.isfinite(s)) and np.all(s > 0)
     np.testing.assert_allclose(s.sum(axis=-1), 1.0)
     np.testing.assert_allclose(s[1], 1 / 3)
-    assert ops.softmax(np.array([[7.5]])).item() == 1.0
+    assert cnn.softmax(np.array([[7.5]])).item() == 1.0
 
 
 # --------------------------------------------------------------------------- backward vs numerical gradients
@@ -175,44 +176,44 @@ def loss_for(forward, dout):
 def test_conv2d_backward(shape, k, s, padding):
     g = rng(k + s)
     x, w, b = g.normal(size=shape), g.normal(size=(k, k, shape[3], 3)), g.normal(size=3)
-    out, cache = ops.conv2d_forward(x, w, b, stride=s, padding=padding)
+    out, cache = cnn.conv2d_forward(x, w, b, stride=s, padding=padding)
     dout = g.normal(size=out.shape)
-    dx, dw, db = ops.conv2d_backward(dout, cache)
+    dx, dw, db = cnn.conv2d_backward(dout, cache)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
-    assert ops.gradient_check(lambda x_: np.sum(ops.conv2d_forward(x_, w, b, s, padding)[0] * dout), x, dx) < GRAD_TOL
-    assert ops.gradient_check(lambda w_: np.sum(ops.conv2d_forward(x, w_, b, s, padding)[0] * dout), w, dw) < GRAD_TOL
-    assert ops.gradient_check(lambda b_: np.sum(ops.conv2d_forward(x, w, b_, s, padding)[0] * dout), b, db) < GRAD_TOL
+    assert cnn.gradient_check(lambda x_: np.sum(cnn.conv2d_forward(x_, w, b, s, padding)[0] * dout), x, dx) < GRAD_TOL
+    assert cnn.gradient_check(lambda w_: np.sum(cnn.conv2d_forward(x, w_, b, s, padding)[0] * dout), w, dw) < GRAD_TOL
+    assert cnn.gradient_check(lambda b_: np.sum(cnn.conv2d_forward(x, w, b_, s, padding)[0] * dout), b, db) < GRAD_TOL
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("shape,pool,stride", [((2, 4, 4, 2), 2, None), ((1, 7, 6, 2), 3, 2), ((1, 5, 5, 1), 2, 1)])
 def test_pooling_backward(kind, shape, pool, stride):
-    forward, backward = {"max": (ops.maxpool_forward, ops.maxpool_backward), "avg": (ops.avgpool_forward, ops.avgpool_backward)}[kind]
+    forward, backward = {"max": (cnn.maxpool_forward, cnn.maxpool_backward), "avg": (cnn.avgpool_forward, cnn.avgpool_backward)}[kind]
     x = distinct(shape)
     out, cache = forward(x, pool, stride)
     dout = rng(3).normal(size=out.shape)
     dx = backward(dout, cache)
     assert dx.shape == x.shape
-    assert ops.gradient_check(lambda x_: np.sum(forward(x_, pool, stride)[0] * dout), x, dx) < GRAD_TOL
+    assert cnn.gradient_check(lambda x_: np.sum(forward(x_, pool, stride)[0] * dout), x, dx) < GRAD_TOL
 
 
 def test_dense_backward():
     g = rng(4)
     x, w, b = g.normal(size=(3, 5)), g.normal(size=(5, 4)), g.normal(size=4)
-    out, cache = ops.dense_forward(x, w, b)
+    out, cache = cnn.dense_forward(x, w, b)
     dout = g.normal(size=out.shape)
-    dx, dw, db = ops.dense_backward(dout, cache)
-    assert ops.gradient_check(lambda x_: np.sum(ops.dense_forward(x_, w, b)[0] * dout), x, dx) < GRAD_TOL
-    assert ops.gradient_check(lambda w_: np.sum(ops.dense_forward(x, w_, b)[0] * dout), w, dw) < GRAD_TOL
-    assert ops.gradient_check(lambda b_: np.sum(ops.dense_forward(x, w, b_)[0] * dout), b, db) < GRAD_TOL
+    dx, dw, db = cnn.dense_backward(dout, cache)
+    assert cnn.gradient_check(lambda x_: np.sum(cnn.dense_forward(x_, w, b)[0] * dout), x, dx) < GRAD_TOL
+    assert cnn.gradient_check(lambda w_: np.sum(cnn.dense_forward(x, w_, b)[0] * dout), w, dw) < GRAD_TOL
+    assert cnn.gradient_check(lambda b_: np.sum(cnn.dense_forward(x, w, b_)[0] * dout), b, db) < GRAD_TOL
 
 
 @pytest.mark.parametrize(
     "forward,backward",
-    [(ops.relu_forward, ops.relu_backward), (ops.leaky_relu_forward, ops.leaky_relu_backward),
-     (lambda x: ops.leaky_relu_forward(x, alpha=0.3), ops.leaky_relu_backward),
-     (ops.sigmoid_forward, ops.sigmoid_backward), (ops.tanh_forward, ops.tanh_backward),
-     (ops.softmax_forward, ops.softmax_backward), (lambda z: ops.softmax_forward(z, axis=0), ops.softmax_backward)],
+    [(cnn.relu_forward, cnn.relu_backward), (cnn.leaky_relu_forward, cnn.leaky_relu_backward),
+     (lambda x: cnn.leaky_relu_forward(x, alpha=0.3), cnn.leaky_relu_backward),
+     (cnn.sigmoid_forward, cnn.sigmoid_backward), (cnn.tanh_forward, cnn.tanh_backward),
+     (cnn.softmax_forward, cnn.softmax_backward), (lambda z: cnn.softmax_forward(z, axis=0), cnn.softmax_backward)],
     ids=["relu", "leaky_relu", "leaky_relu_0.3", "sigmoid", "tanh", "softmax", "softmax_axis0"],
 )
 def test_activation_backward(forward, backward):
@@ -221,23 +222,23 @@ def test_activation_backward(forward, backward):
     dout = rng(6).normal(size=out.shape)
     dx = backward(dout, cache)
     assert dx.shape == x.shape
-    assert ops.gradient_check(loss_for(forward, dout), x, dx) < GRAD_TOL
+    assert cnn.gradient_check(loss_for(forward, dout), x, dx) < GRAD_TOL
 
 
 def test_gradient_check_catches_wrong_gradients():
     x = rng(7).normal(size=(2, 3))
-    out, cache = ops.sigmoid_forward(x)
+    out, cache = cnn.sigmoid_forward(x)
     dout = np.ones_like(out)
-    f = loss_for(ops.sigmoid_forward, dout)
-    assert ops.gradient_check(f, x, ops.sigmoid_backward(dout, cache)) < GRAD_TOL
-    assert ops.gradient_check(f, x, out * dout) > 1e-2  # forgot the chain rule: s instead of s(1-s)
-    assert ops.gradient_check(f, x, ops.sigmoid_backward(dout, cache) * 1.001) > 1e-4
+    f = loss_for(cnn.sigmoid_forward, dout)
+    assert cnn.gradient_check(f, x, cnn.sigmoid_backward(dout, cache)) < GRAD_TOL
+    assert cnn.gradient_check(f, x, out * dout) > 1e-2  # forgot the chain rule: s instead of s(1-s)
+    assert cnn.gradient_check(f, x, cnn.sigmoid_backward(dout, cache) * 1.001) > 1e-4
 
 
 def test_numerical_gradient_leaves_input_alone():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = x.copy()
-    grad = ops.numerical_gradient(lambda v: float(np.sum(v**3)), x)
+    grad = cnn.numerical_gradient(lambda v: float(np.sum(v**3)), x)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
 
@@ -254,26 +255,26 @@ def test_output_size_matches_keras(padding):
                     continue
                 x = np.zeros((1, n, n + 1, 1), dtype=np.float32)
                 out = keras.ops.conv(x, np.zeros((k, k, 1, 1), dtype=np.float32), strides=s, padding=padding)
-                assert out.shape[1:3] == (ops.conv_output_size(n, k, s, padding), ops.conv_output_size(n + 1, k, s, padding)), (n, k, s)
+                assert out.shape[1:3] == (cnn.conv_output_size(n, k, s, padding), cnn.conv_output_size(n + 1, k, s, padding)), (n, k, s)
                 if padding == "valid":
                     pooled = keras.ops.max_pool(x, pool_size=k, strides=s, padding="valid")
-                    assert pooled.shape[1] == ops.conv_output_size(n, k, s, "valid")
+                    assert pooled.shape[1] == cnn.conv_output_size(n, k, s, "valid")
 
 
 @pytest.mark.parametrize("n,k,s,p", [(28, 3, 1, 1), (32, 3, 2, 1), (7, 5, 2, 2), (5, 3, 1, 0)])
 def test_output_size_explicit_padding(n, k, s, p):
     expected = (n + 2 * p - k) // s + 1
-    assert ops.conv_output_size(n, k, s, p) == expected
+    assert cnn.conv_output_size(n, k, s, p) == expected
     x = np.zeros((1, n + 2 * p, n + 2 * p, 1), dtype=np.float32)  # zeros added by hand, then 'valid'
     assert keras.ops.conv(x, np.zeros((k, k, 1, 1), dtype=np.float32), strides=s).shape[1] == expected
 
 
 def test_output_size_textbook_values():
-    assert ops.conv_output_size(28, 3) == 26
-    assert ops.conv_output_size(28, 5, 2, "same") == 14
-    assert ops.conv_output_size(7, 2, 2, "valid") == 3
-    assert ops.same_padding(8, 2, 1) == (0, 1)  # odd total: the extra zero goes after
-    assert ops.same_padding(7, 3, 2) == (1, 1)
+    assert cnn.conv_output_size(28, 3) == 26
+    assert cnn.conv_output_size(28, 5, 2, "same") == 14
+    assert cnn.conv_output_size(7, 2, 2, "valid") == 3
+    assert cnn.same_padding(8, 2, 1) == (0, 1)  # odd total: the extra zero goes after
+    assert cnn.same_padding(7, 3, 2) == (1, 1)
 
 
 # --------------------------------------------------------------------------- input validation
@@ -284,21 +285,21 @@ ONES = np.ones
 @pytest.mark.parametrize(
     "call,match",
     [
-        (lambda: ops.conv2d_forward(ONES((5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2)), "4-D"),
-        (lambda: ops.conv2d_forward(ONES((1, 5, 5, 3)), ONES((3, 3, 1, 2)), ONES(2)), "channel"),
-        (lambda: ops.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1)), ONES(2)), "4-D kernel"),
-        (lambda: ops.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(3)), "bias|b must"),
-        (lambda: ops.conv2d_forward(ONES((1, 2, 5, 1)), ONES((3, 3, 1, 2)), ONES(2)), "larger than the input"),
-        (lambda: ops.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2), padding="full"), "padding"),
-        (lambda: ops.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2), stride=0), "stride"),
-        (lambda: ops.maxpool_forward(ONES((1, 5, 5)), 2), "4-D"),
-        (lambda: ops.maxpool_forward(ONES((1, 1, 5, 1)), 2), "larger than the input"),
-        (lambda: ops.avgpool_forward(ONES((1, 5, 5, 1)), 0), "pool_size"),
-        (lambda: ops.dense_forward(ONES((2, 3, 4)), ONES((12, 2)), ONES(2)), "2-D"),
-        (lambda: ops.dense_forward(ONES((2, 3)), ONES((4, 2)), ONES(2)), r"\(D, M\)"),
-        (lambda: ops.conv_output_size(3, 5, 1, "valid"), "larger"),
-        (lambda: ops.conv_output_size(28, 3, 0, "valid"), "stride"),
-        (lambda: ops.conv_output_size(28, 3, 1, "full"), "padding"),
+        (lambda: cnn.conv2d_forward(ONES((5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2)), "4-D"),
+        (lambda: cnn.conv2d_forward(ONES((1, 5, 5, 3)), ONES((3, 3, 1, 2)), ONES(2)), "channel"),
+        (lambda: cnn.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1)), ONES(2)), "4-D kernel"),
+        (lambda: cnn.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(3)), "bias|b must"),
+        (lambda: cnn.conv2d_forward(ONES((1, 2, 5, 1)), ONES((3, 3, 1, 2)), ONES(2)), "larger than the input"),
+        (lambda: cnn.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2), padding="full"), "padding"),
+        (lambda: cnn.conv2d_forward(ONES((1, 5, 5, 1)), ONES((3, 3, 1, 2)), ONES(2), stride=0), "stride"),
+        (lambda: cnn.maxpool_forward(ONES((1, 5, 5)), 2), "4-D"),
+        (lambda: cnn.maxpool_forward(ONES((1, 1, 5, 1)), 2), "larger than the input"),
+        (lambda: cnn.avgpool_forward(ONES((1, 5, 5, 1)), 0), "pool_size"),
+        (lambda: cnn.dense_forward(ONES((2, 3, 4)), ONES((12, 2)), ONES(2)), "2-D"),
+        (lambda: cnn.dense_forward(ONES((2, 3)), ONES((4, 2)), ONES(2)), r"\(D, M\)"),
+        (lambda: cnn.conv_output_size(3, 5, 1, "valid"), "larger"),
+        (lambda: cnn.conv_output_size(28, 3, 0, "valid"), "stride"),
+        (lambda: cnn.conv_output_size(28, 3, 1, "full"), "padding"),
     ],
 )
 def test_bad_input_raises_clear_value_error(call, match):
@@ -310,7 +311,7 @@ def test_bad_input_raises_clear_value_error(call, match):
 
 
 def test_worked_example_conv_patch():
-    ex = ops.worked_example_conv_patch()
+    ex = cnn.worked_example_conv_patch()
     assert ex["conv"] == 6.0 and ex["article_value"] != ex["conv"]
     assert ex["relu"] == 6.0
     assert ex["sigmoid"] == pytest.approx(0.9975, abs=5e-5)
@@ -320,12 +321,12 @@ def test_worked_example_conv_patch():
     assert ex["article_expansion_sum"] == 5.0
     assert len({ex["conv"], ex["article_value"], ex["article_expansion_sum"]}) == 3
     np.testing.assert_array_equal(ex["kernel"].reshape(-1), [1, 0, 1, 1, 0, 1, 1, 0, 1])
-    out, _ = ops.conv2d_forward(ex["patch"][None, :, :, None], ex["kernel"][:, :, None, None], np.zeros(1))
+    out, _ = cnn.conv2d_forward(ex["patch"][None, :, :, None], ex["kernel"][:, :, None, None], np.zeros(1))
     assert out.item() == ex["conv"]
 
 
 def test_worked_example_dense_softmax():
-    ex = ops.worked_example_dense_softmax()
+    ex = cnn.worked_example_dense_softmax()
     assert ex["x"].shape == (4,) and ex["w"].shape == (4, 3) and ex["b"].shape == (3,)
     assert ex["n_params"] == 15
     np.testing.assert_allclose(ex["logits"], [2.0, 1.0, 0.0])
@@ -343,7 +344,7 @@ def test_worked_example_dense_softmax():
 
 
 def _conv(**kwargs):
-    return lambda x, w, b: ops.conv2d_forward(x, w, b, **kwargs)[0]
+    return lambda x, w, b: cnn.conv2d_forward(x, w, b, **kwargs)[0]
 
 
 def _not_implemented(*args):
@@ -356,41 +357,41 @@ def _maxpool_same(x, pool, stride):
     ho, wo = -(-h // stride), -(-w // stride)
     pad_h, pad_w = max((ho - 1) * stride + pool - h, 0), max((wo - 1) * stride + pool - w, 0)
     xp = np.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), constant_values=-np.inf)
-    return ops.maxpool_forward(xp, pool, stride)[0]
+    return cnn.maxpool_forward(xp, pool, stride)[0]
 
 
 CHECKER_CASES = {
-    "conv2d": (ops.check_conv2d, _conv(), [
-        (lambda x, w, b: ops.conv2d_forward(x, w[::-1, ::-1], b)[0], "flip"),
-        (lambda x, w, b: ops.conv2d_forward(x, w, 0 * b)[0], "bias"),
+    "conv2d": (exercises.check_conv2d, _conv(), [
+        (lambda x, w, b: cnn.conv2d_forward(x, w[::-1, ::-1], b)[0], "flip"),
+        (lambda x, w, b: cnn.conv2d_forward(x, w, 0 * b)[0], "bias"),
         (_conv(padding="same"), "'same'"),
-        (lambda x, w, b: ops.conv2d_forward(x, w, b)[0].transpose(0, 3, 1, 2), "channels-last"),
-        (lambda x, w, b: ops.conv2d_forward(x, w, b)[0] * 2, "differs"),
+        (lambda x, w, b: cnn.conv2d_forward(x, w, b)[0].transpose(0, 3, 1, 2), "channels-last"),
+        (lambda x, w, b: cnn.conv2d_forward(x, w, b)[0] * 2, "differs"),
         (lambda x, w, b: x @ w, "raised"),
     ]),
-    "output_size": (ops.check_output_size, ops.conv_output_size, [
+    "output_size": (exercises.check_output_size, cnn.conv_output_size, [
         (lambda n, k, s, p: (n - k) / s + 1 if p == "valid" else -(-n // s), "whole number"),
         (lambda n, k, s, p: n - k + 1 if p == "valid" else -(-n // s), "divide by the stride"),
         (lambda n, k, s, p: (n - k) // s + 1 if p == "valid" else n, "ceil"),
         (lambda n, k, s, p: (n - k) // s if p == "valid" else -(-n // s), "+ 1"),
         (lambda n, k, s, p: "26", "whole number"),
     ]),
-    "maxpool": (ops.check_maxpool, ops.maxpool_forward, [
-        (lambda x, p, s: ops.avgpool_forward(x, p, s)[0], "average"),
+    "maxpool": (exercises.check_maxpool, cnn.maxpool_forward, [
+        (lambda x, p, s: cnn.avgpool_forward(x, p, s)[0], "average"),
         (_maxpool_same, "drops"),
-        (lambda x, p, s: ops.maxpool_forward(x, p, s)[0].max(axis=-1, keepdims=True), "channel"),
-        (lambda x, p, s: ops.maxpool_forward(x, p, s)[0] + 1, "differs"),
+        (lambda x, p, s: cnn.maxpool_forward(x, p, s)[0].max(axis=-1, keepdims=True), "channel"),
+        (lambda x, p, s: cnn.maxpool_forward(x, p, s)[0] + 1, "differs"),
     ]),
-    "softmax": (ops.check_softmax, ops.softmax, [
+    "softmax": (exercises.check_softmax, cnn.softmax, [
         (lambda z: np.exp(z) / np.sum(np.exp(z), axis=-1, keepdims=True), "Subtract the maximum"),
-        (lambda z: ops.softmax(z, axis=0), "axis"),
+        (lambda z: cnn.softmax(z, axis=0), "axis"),
         (lambda z: np.exp(z - z.max()), "sum to 1"),
         (lambda z: np.exp(z - z.max(axis=-1, keepdims=True)), "divide the exponentials"),
         (lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(), "whole array"),
         (lambda z: (lambda e: e / e.sum(axis=-1))(np.exp(z - z.max())), "keepdims"),
         (lambda z: z / z.sum(axis=-1, keepdims=True), "NaN"),
     ]),
-    "dense": (ops.check_dense, ops.dense_forward, [
+    "dense": (exercises.check_dense, cnn.dense_forward, [
         (lambda x, w, b: (x @ w + b).T, "transposed"),
         (lambda x, w, b: x @ w, "bias"),
         (lambda x, w, b: w @ x + b, "raised"),
@@ -438,5 +439,5 @@ def test_checker_explains_a_function_that_returns_none(name):
 
 
 def test_checker_rejects_non_function():
-    result = ops.check_conv2d(42)
+    result = exercises.check_conv2d(42)
     assert not result and "function" in result.message

@@ -1,4 +1,4 @@
-"""Tests of prodimg_lib.optim: agreement with Keras optimizers, linear regression, checkers."""
+"""Tests of prodimg_lib.reference.optim and its exercise checkers: agreement with Keras optimizers, linear regression, checkers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from prodimg_lib import optim as O  # noqa: E402
+from prodimg_lib.course.exercises import optimisation as exercises  # noqa: E402
+from prodimg_lib.reference import optim as O  # noqa: E402
 
 ATOL = 1e-6
 
@@ -262,11 +263,11 @@ def _adam_unsquared(p, g, m, v, t, lr, b1, b2, eps):
 @pytest.mark.parametrize(
     "checker, right, wrong, hint",
     [
-        (O.check_gd_step, lambda p, g, lr: p - lr * g, _gd_uphill, "uphill"),
-        (O.check_linear_grad, _grad_reference, _grad_without_x, "factor x"),
-        (O.check_momentum_step, _momentum_reference, _momentum_other_convention, "convention"),
-        (O.check_adam_step, _adam_paper, _adam_no_bias_correction, "bias correction"),
-        (O.check_adam_step, _adam_keras_form, _adam_unsquared, "squared"),
+        (exercises.check_gd_step, lambda p, g, lr: p - lr * g, _gd_uphill, "uphill"),
+        (exercises.check_linear_grad, _grad_reference, _grad_without_x, "factor x"),
+        (exercises.check_momentum_step, _momentum_reference, _momentum_other_convention, "convention"),
+        (exercises.check_adam_step, _adam_paper, _adam_no_bias_correction, "bias correction"),
+        (exercises.check_adam_step, _adam_keras_form, _adam_unsquared, "squared"),
     ],
 )
 def test_checkers_accept_right_answers_and_explain_wrong_ones(checker, right, wrong, hint: str) -> None:
@@ -276,7 +277,7 @@ def test_checkers_accept_right_answers_and_explain_wrong_ones(checker, right, wr
     assert hint in result.message
 
 
-@pytest.mark.parametrize("checker", [O.check_gd_step, O.check_linear_grad, O.check_momentum_step, O.check_adam_step])
+@pytest.mark.parametrize("checker", [exercises.check_gd_step, exercises.check_linear_grad, exercises.check_momentum_step, exercises.check_adam_step])
 def test_checkers_handle_missing_and_broken_answers(checker) -> None:
     missing = checker(None)
     assert not missing and "still empty" in missing.message
@@ -288,5 +289,5 @@ def test_checkers_handle_missing_and_broken_answers(checker) -> None:
 
 
 def test_multi_output_checker_explains_wrong_structure() -> None:
-    result = O.check_momentum_step(lambda p, g, v, lr, mu: p)
+    result = exercises.check_momentum_step(lambda p, g, v, lr, mu: p)
     assert not result and "2 values" in result.message

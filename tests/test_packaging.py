@@ -16,7 +16,7 @@ def _pyproject():
 def test_environment_yml_mirrors_pyproject_dependencies():
     project = _pyproject()["project"]
     declared = set(project["dependencies"])
-    for extra in ("cpu", "course", "dev"):
+    for extra in ("cpu", "backends", "course", "dev"):
         declared |= set(project["optional-dependencies"][extra])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))

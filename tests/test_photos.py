@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from prodimg_lib.photos import UnreadableFilesWarning, load_photo_folder
+from prodimg_lib.data.photos import UnreadableFilesWarning, load_photo_folder
 
 # Real photographs shipped with scikit-image: (name, loader)
 PHOTOS = {"coffee": skdata.coffee, "rocket": skdata.rocket, "chelsea": skdata.chelsea, "astronaut": skdata.astronaut}

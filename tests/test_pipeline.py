@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from prodimg_lib import pipeline
+from prodimg_lib.course.exercises import product_pipeline as exercises
+from prodimg_lib.enhancement import pipeline
 
 
 def test_stage_timer_adds_up_stages():
@@ -56,11 +57,11 @@ def test_exports_images_sheet_manifest_and_pairs(tmp_path):
 
 
 def test_exercise_checkers_reject_typical_mistakes():
-    assert not pipeline.check_white_background(lambda x, t, s: np.where(x <= t, 1.0, x))
-    assert not pipeline.check_gate_one(lambda p, r, realism, mc, mr: p[r] >= mc)
-    wrong = pipeline.check_acceptance_by_class(lambda r, a, n: np.bincount(r[a], minlength=n).astype(float))
+    assert not exercises.check_white_background(lambda x, t, s: np.where(x <= t, 1.0, x))
+    assert not exercises.check_gate_one(lambda p, r, realism, mc, mr: p[r] >= mc)
+    wrong = exercises.check_acceptance_by_class(lambda r, a, n: np.bincount(r[a], minlength=n).astype(float))
     assert not wrong and "counts" in wrong.message
-    assert not pipeline.check_white_background(...)
+    assert not exercises.check_white_background(...)
 
 
 def test_background_mask_keeps_dark_areas_inside_the_product():

@@ -1,7 +1,8 @@
 import pytest
 
-from prodimg_lib import env, profiles
-from prodimg_lib.profiles import get_profile
+from prodimg_lib.course import env
+from prodimg_lib.course import profiles
+from prodimg_lib.course.profiles import get_profile
 
 
 def test_three_profiles_growing_in_size():

@@ -4,9 +4,14 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import artifacts, data, degrade, enhance, metrics
-from prodimg_lib.profiles import get_profile
-from prodimg_lib.recipes import restoration as recipe
+from prodimg_lib import data
+from prodimg_lib.course import artifacts
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement import classical
+from prodimg_lib.evaluation import image_quality
+from prodimg_lib.course.profiles import get_profile
+from prodimg_lib.course.exercises import restoration as exercises
+from prodimg_lib.enhancement.recipes import restoration as recipe
 
 TINY = get_profile("smoke", width=4, restore_epochs=1)
 SMALL_GRIDS = {"denoise_tv": {"weight": [0.05, 0.1]}, "denoise_bilateral": {"sigma_color": [0.1], "sigma_spatial": [1.0]},
@@ -127,20 +132,20 @@ def test_tuning_and_evaluation(tiny_runs, sample):
     assert all(r["task"] == "denoise sigma 25" and {"psnr", "ssim", "seconds"} <= set(r) for r in rows)
     best = max(r["psnr"] for r in rows[1:-1])
     assert rows[-1]["gain_db"] == pytest.approx(rows[-1]["psnr"] - best) and rows[-1]["target_db"] == 4.0
-    assert rows[0]["psnr"] == pytest.approx(metrics.psnr(outputs["clean"], outputs["noisy"]))
-    np.testing.assert_allclose(outputs["denoise_tv"], enhance.denoise_tv(outputs["noisy"], **tuned["denoise_tv"].params))
+    assert rows[0]["psnr"] == pytest.approx(image_quality.psnr(outputs["clean"], outputs["noisy"]))
+    np.testing.assert_allclose(outputs["denoise_tv"], classical.denoise_tv(outputs["noisy"], **tuned["denoise_tv"].params))
 
     rows, outputs = recipe.evaluate_inpainting(tiny_runs["inpaint"], sample.x_test[:12])
     assert [r["method"] for r in rows] == ["damaged input", "biharmonic", "inpainting U-Net (learned)"]
     for r in rows:
         assert all(np.isfinite(r[k]) for k in ("psnr", "ssim", "psnr_mask", "ssim_mask"))
     assert rows[-1]["gain_db"] == pytest.approx(rows[-1]["psnr_mask"] - rows[1]["psnr_mask"])
-    assert rows[1]["psnr_mask"] == pytest.approx(metrics.psnr(outputs["clean"], outputs["biharmonic"], outputs["masks"]))
+    assert rows[1]["psnr_mask"] == pytest.approx(image_quality.psnr(outputs["clean"], outputs["biharmonic"], outputs["masks"]))
     assert len(recipe.evaluate_inpainting(None, sample.x_test[:4])[0]) == 2
 
 
 def test_benchmark_rows(sample, monkeypatch):
-    monkeypatch.setattr(enhance, "DENOISE_GRIDS", SMALL_GRIDS)
+    monkeypatch.setattr(classical, "DENOISE_GRIDS", SMALL_GRIDS)
     fm = data.FashionMNIST(sample.x_train[:150], sample.y_train[:150], sample.x_test[:10], sample.y_test[:10])
     lines = []
     rows = recipe.benchmark(fm, TINY, log=lines.append, sigmas=(25,))
@@ -152,23 +157,23 @@ def test_benchmark_rows(sample, monkeypatch):
 
 
 def test_checkers_accept_the_reference_and_explain_mistakes():
-    assert recipe.check_noise_psnr(recipe.noise_psnr)
-    assert recipe.check_masked_psnr(recipe.masked_psnr)
-    assert recipe.check_composite(recipe.composite)
+    assert exercises.check_noise_psnr(recipe.noise_psnr)
+    assert exercises.check_masked_psnr(recipe.masked_psnr)
+    assert exercises.check_composite(recipe.composite)
     assert recipe.noise_psnr(25) == pytest.approx(20.17, abs=0.01)
-    for checker in (recipe.check_noise_psnr, recipe.check_masked_psnr, recipe.check_composite):
+    for checker in (exercises.check_noise_psnr, exercises.check_masked_psnr, exercises.check_composite):
         result = checker(None)
         assert not result and "still empty" in result.message
-    assert "squared" in recipe.check_noise_psnr(lambda s: 10 * np.log10(255 / s)).message
-    whole = recipe.check_masked_psnr(lambda r, e, m: 10 * np.log10(4 / np.mean((r - e) ** 2)))
+    assert "squared" in exercises.check_noise_psnr(lambda s: 10 * np.log10(255 / s)).message
+    whole = exercises.check_masked_psnr(lambda r, e, m: 10 * np.log10(4 / np.mean((r - e) ** 2)))
     assert not whole and "whole image" in whole.message
-    swapped = recipe.check_composite(lambda d, p, m: d * m + p * (1 - m))
+    swapped = exercises.check_composite(lambda d, p, m: d * m + p * (1 - m))
     assert not swapped and "prediction" in swapped.message
-    crash = recipe.check_composite(lambda d, p, m: d @ p)
+    crash = exercises.check_composite(lambda d, p, m: d @ p)
     assert not crash and "raised" in crash.message
     # masked_psnr agrees with the library's masked PSNR
     rng = np.random.default_rng(0)
     ref = rng.uniform(-1, 1, (28, 28, 1)).astype(np.float32)
     est = np.clip(ref + rng.normal(0, 0.1, ref.shape), -1, 1).astype(np.float32)
     mask = rng.uniform(size=ref.shape) < 0.2
-    assert recipe.masked_psnr(ref, est, mask) == pytest.approx(metrics.psnr(ref, est, mask), rel=1e-6)
+    assert recipe.masked_psnr(ref, est, mask) == pytest.approx(image_quality.psnr(ref, est, mask), rel=1e-6)

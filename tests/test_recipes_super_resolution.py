@@ -4,9 +4,13 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import artifacts, data, degrade, enhance
-from prodimg_lib.profiles import get_profile
-from prodimg_lib.recipes import super_resolution as recipe
+from prodimg_lib import data
+from prodimg_lib.course import artifacts
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement import classical
+from prodimg_lib.course.profiles import get_profile
+from prodimg_lib.course.exercises import super_resolution as exercises
+from prodimg_lib.enhancement.recipes import super_resolution as recipe
 
 TINY = get_profile("smoke", width=4, sr_epochs=1)
 
@@ -94,7 +98,7 @@ def test_evaluate_factor_rows(tiny_runs, sample):
     assert all({"psnr", "ssim", "seconds"} <= set(r) for r in rows)
     assert by["EDSR"]["gain_db"] == pytest.approx(by["EDSR"]["psnr"] - by["bicubic"]["psnr"])
     assert by["EDSR"]["target_db"] == 5.0 and "target_db" not in by["ESPCN"]
-    np.testing.assert_allclose(outputs["bicubic"], enhance.upscale(outputs["low"], 2, "bicubic"))
+    np.testing.assert_allclose(outputs["bicubic"], classical.upscale(outputs["low"], 2, "bicubic"))
     assert outputs["psnr", "EDSR"].shape == (16,)
     with pytest.raises(ValueError, match="x4 model, evaluated at x2"):
         recipe.evaluate_factor(sample.x_test[:16], 2, [tiny_runs[4, "edsr"]])
@@ -174,7 +178,7 @@ def test_saved_model_loads_in_safe_mode(tiny_runs, tmp_path, monkeypatch):
 
 
 def test_demo_photos(tmp_path):
-    from prodimg_lib.photos import load_photo_folder
+    from prodimg_lib.data.photos import load_photo_folder
 
     folder = recipe.demo_photo_folder(tmp_path / "photos")
     photos = load_photo_folder(folder, size=32, fit="crop")
@@ -189,23 +193,23 @@ def test_pixel_shuffle_matches_keras():
 
 
 def test_checkers_accept_solutions_and_explain_mistakes():
-    assert recipe.check_downscale(lambda x, f: degrade.downscale(x, f))
-    assert recipe.check_pixel_shuffle(recipe.pixel_shuffle)
-    assert recipe.check_espcn_parameters(6761)
-    assert recipe.check_psnr(
+    assert exercises.check_downscale(lambda x, f: degrade.downscale(x, f))
+    assert exercises.check_pixel_shuffle(recipe.pixel_shuffle)
+    assert exercises.check_espcn_parameters(6761)
+    assert exercises.check_psnr(
         lambda r, e: float(np.mean(10 * np.log10(4 / np.mean((r - e) ** 2, axis=(1, 2, 3))))))
 
-    subsample = recipe.check_downscale(lambda x, f: x[:, ::f, ::f, :])
+    subsample = exercises.check_downscale(lambda x, f: x[:, ::f, ::f, :])
     assert not subsample and "subsampling" in subsample.message
-    pooled = recipe.check_psnr(lambda r, e: float(10 * np.log10(4 / np.mean((r - e) ** 2))))
+    pooled = exercises.check_psnr(lambda r, e: float(10 * np.log10(4 / np.mean((r - e) ** 2))))
     assert not pooled and "pooled MSE" in pooled.message
-    peak_one = recipe.check_psnr(lambda r, e: float(np.mean(10 * np.log10(1 / np.mean((r - e) ** 2, axis=(1, 2, 3))))))
+    peak_one = exercises.check_psnr(lambda r, e: float(np.mean(10 * np.log10(1 / np.mean((r - e) ** 2, axis=(1, 2, 3))))))
     assert not peak_one and "range of [-1, 1] images is 2" in peak_one.message
-    naive = recipe.check_pixel_shuffle(lambda x, r: x.reshape(x.shape[0], x.shape[1] * r, x.shape[2] * r, -1))
+    naive = exercises.check_pixel_shuffle(lambda x, r: x.reshape(x.shape[0], x.shape[1] * r, x.shape[2] * r, -1))
     assert not naive and "plain reshape" in naive.message
-    assert "biases" in recipe.check_espcn_parameters(6704).message
-    assert "frozen" in recipe.check_espcn_parameters(6842).message
-    for unanswered in (recipe.check_downscale(None), recipe.check_psnr(...), recipe.check_espcn_parameters(...)):
+    assert "biases" in exercises.check_espcn_parameters(6704).message
+    assert "frozen" in exercises.check_espcn_parameters(6842).message
+    for unanswered in (exercises.check_downscale(None), exercises.check_psnr(...), exercises.check_espcn_parameters(...)):
         assert not unanswered and "still empty" in unanswered.message
-    broken = recipe.check_pixel_shuffle(lambda x, r: 1 / 0)
+    broken = exercises.check_pixel_shuffle(lambda x, r: 1 / 0)
     assert not broken and "ZeroDivisionError" in broken.message

@@ -4,9 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import data, degrade, metrics
-from prodimg_lib.profiles import get_profile
-from prodimg_lib.recipes import tone
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.evaluation import image_quality
+from prodimg_lib.course.profiles import get_profile
+from prodimg_lib.course.exercises import colour_and_tone as exercises
+from prodimg_lib.enhancement.recipes import tone
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,7 @@ def test_levels_gamma_undoes_exposure_and_known_gamma(sample):
     dark = degrade.low_light(clean, gamma=2.0, exposure=np.linspace(0.3, 0.6, 20))
     out = tone.levels_gamma(dark, gamma=0.5)
     # exact (up to float rounding) for every image with a white pixel, whatever its exposure
-    assert metrics.psnr(clean[white], out[white]) > 45
+    assert image_quality.psnr(clean[white], out[white]) > 45
 
 
 def test_auto_gamma_reaches_the_target_mean_for_flat_images():
@@ -137,19 +140,19 @@ def test_tune_classical_on_a_few_images(sample):
 
 
 def test_checkers_accept_the_reference_and_reject_mistakes():
-    assert tone.check_le_curve(tone.le_curve)
-    assert not tone.check_le_curve(None)
-    wrong = tone.check_le_curve(lambda u, a, iterations: u + a * u)
+    assert exercises.check_le_curve(tone.le_curve)
+    assert not exercises.check_le_curve(None)
+    wrong = exercises.check_le_curve(lambda u, a, iterations: u + a * u)
     assert not wrong and "(1 - u)" in wrong.message
-    assert tone.check_undo_low_light(tone.undo_low_light)
-    wrong = tone.check_undo_low_light(lambda d, g, e: 2 * ((d + 1) / 2 / e) ** g - 1)
+    assert exercises.check_undo_low_light(tone.undo_low_light)
+    wrong = exercises.check_undo_low_light(lambda d, g, e: 2 * ((d + 1) / 2 / e) ** g - 1)
     assert not wrong and "1 / gamma" in wrong.message
-    assert tone.check_auto_gamma(lambda m, t: np.log(t) / np.log(m))
-    wrong = tone.check_auto_gamma(lambda m, t: np.log(m) / np.log(t))
+    assert exercises.check_auto_gamma(lambda m, t: np.log(t) / np.log(m))
+    wrong = exercises.check_auto_gamma(lambda m, t: np.log(m) / np.log(t))
     assert not wrong and "Upside down" in wrong.message
-    assert tone.check_grey_world(tone.grey_world)
-    assert not tone.check_grey_world(...)
-    assert not tone.check_grey_world(lambda x: 1 / 0)
+    assert exercises.check_grey_world(tone.grey_world)
+    assert not exercises.check_grey_world(...)
+    assert not exercises.check_grey_world(lambda x: 1 / 0)
 
 
 def test_white_patch_makes_the_bright_end_white():

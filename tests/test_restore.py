@@ -4,8 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import data, degrade, metrics, models
-from prodimg_lib.models import restore
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement.fit import train_image_to_image
+from prodimg_lib.evaluation import image_quality
+from prodimg_lib.enhancement.models import restore
 
 
 def _images(shape, seed=0):
@@ -65,10 +68,10 @@ def test_dncnn_training_reduces_loss_and_denoises(sample):
     keras.utils.set_random_seed(0)
     model = restore.build_dncnn(width=16, depth=4)
     noisy = degrade.add_gaussian_noise(x_train, 25, seed=1)
-    history = models.train_image_to_image(model, noisy, x_train, epochs=3, batch_size=32, learning_rate=2e-3, verbose=0)
+    history = train_image_to_image(model, noisy, x_train, epochs=3, batch_size=32, learning_rate=2e-3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     noisy_test = degrade.add_gaussian_noise(x_test, 25, seed=2)
-    assert metrics.psnr(x_test, model.predict(noisy_test, verbose=0)) > metrics.psnr(x_test, noisy_test) + 1.0
+    assert image_quality.psnr(x_test, model.predict(noisy_test, verbose=0)) > image_quality.psnr(x_test, noisy_test) + 1.0
 
 
 # --- inpainting U-Net ----------------------------------------------------------------------------
@@ -105,7 +108,7 @@ def test_inpainting_training_reduces_loss(sample):
     keras.utils.set_random_seed(0)
     model = restore.build_inpainting_unet(width=8)
     damaged, clean, masks = degrade.make_pairs(x_train[:512], "defects", seed=0)
-    history = models.train_image_to_image(model, [damaged, masks], clean, epochs=2, batch_size=32, verbose=0)
+    history = train_image_to_image(model, [damaged, masks], clean, epochs=2, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
@@ -131,32 +134,32 @@ def test_training_helper_errors():
     model = restore.build_dncnn(width=4, depth=3)
     x = _images((8, 28, 28, 1))
     with pytest.raises(ValueError, match="smaller than one batch"):
-        models.train_image_to_image(model, x, x, batch_size=16, verbose=0)
+        train_image_to_image(model, x, x, batch_size=16, verbose=0)
     with pytest.raises(TypeError, match="uint8"):
-        models.train_image_to_image(model, np.zeros((8, 28, 28, 1), np.uint8), x, batch_size=4, verbose=0)
+        train_image_to_image(model, np.zeros((8, 28, 28, 1), np.uint8), x, batch_size=4, verbose=0)
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        models.train_image_to_image(model, x * 3, x, batch_size=4, verbose=0)
+        train_image_to_image(model, x * 3, x, batch_size=4, verbose=0)
     with pytest.raises(ValueError, match=r"channel axis"):
-        models.train_image_to_image(model, x[..., 0], x, batch_size=4, verbose=0)
+        train_image_to_image(model, x[..., 0], x, batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="NaN"):
-        models.train_image_to_image(model, np.full_like(x, np.nan), x, batch_size=4, verbose=0)
+        train_image_to_image(model, np.full_like(x, np.nan), x, batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="targets has shape"):
-        models.train_image_to_image(model, x, x[:, :14, :14], batch_size=4, verbose=0)
+        train_image_to_image(model, x, x[:, :14, :14], batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="expects"):
-        models.train_image_to_image(model, np.repeat(x, 3, axis=-1), np.repeat(x, 3, axis=-1), batch_size=4, verbose=0)
+        train_image_to_image(model, np.repeat(x, 3, axis=-1), np.repeat(x, 3, axis=-1), batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="holds 4 images"):
-        models.train_image_to_image(model, x, x[:4], batch_size=4, verbose=0)
+        train_image_to_image(model, x, x[:4], batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="loss"):
-        models.train_image_to_image(model, x, x, batch_size=4, loss="ssim", verbose=0)
+        train_image_to_image(model, x, x, batch_size=4, loss="ssim", verbose=0)
     with pytest.raises(ValueError, match="learning_rate"):
-        models.train_image_to_image(model, x, x, batch_size=4, learning_rate=0, verbose=0)
+        train_image_to_image(model, x, x, batch_size=4, learning_rate=0, verbose=0)
     with pytest.raises(TypeError, match="keras.Model"):
-        models.train_image_to_image("model", x, x, batch_size=4, verbose=0)
+        train_image_to_image("model", x, x, batch_size=4, verbose=0)
     unet = restore.build_inpainting_unet(width=4)
     with pytest.raises(ValueError, match="2 input"):
-        models.train_image_to_image(unet, x, x, batch_size=4, verbose=0)
+        train_image_to_image(unet, x, x, batch_size=4, verbose=0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        models.train_image_to_image(unet, [x, x], x, batch_size=4, verbose=0)
+        train_image_to_image(unet, [x, x], x, batch_size=4, verbose=0)
 
 
 def test_training_helper_validation_data_and_l1():
@@ -164,6 +167,6 @@ def test_training_helper_validation_data_and_l1():
     model = restore.build_dncnn(width=4, depth=3)
     x = _images((16, 12, 12, 1))
     noisy = degrade.add_gaussian_noise(x, 25, seed=0)
-    history = models.train_image_to_image(model, noisy, x, epochs=1, batch_size=8, loss="l1",
+    history = train_image_to_image(model, noisy, x, epochs=1, batch_size=8, loss="l1",
                                           validation_data=(noisy[:4], x[:4]), verbose=0)
     assert set(history.history) >= {"loss", "val_loss"}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from prodimg_lib.notebooks import course_notebooks
+from prodimg_lib.course.notebooks import course_notebooks
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 

@@ -4,8 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import data, degrade, enhance, metrics, models
-from prodimg_lib.models import sr
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement import classical
+from prodimg_lib.enhancement.fit import train_image_to_image
+from prodimg_lib.evaluation import image_quality
+from prodimg_lib.enhancement.models import sr
 
 
 def _images(shape, seed=0):
@@ -52,7 +56,7 @@ def test_edsr_structure():
 def test_untrained_residual_model_is_pixel_replication(build):
     x = _images((2, 7, 7, 3), seed=1)
     model = build(4, 3, width=8)
-    np.testing.assert_allclose(model.predict(x, verbose=0), enhance.upscale(x, 4, "nearest"), atol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), classical.upscale(x, 4, "nearest"), atol=1e-6)
 
 
 def test_tanh_output_option():
@@ -127,12 +131,12 @@ def test_training_on_sample_beats_bicubic(sample):
     x_train, x_test = sample
     keras.utils.set_random_seed(0)
     model = sr.build_espcn(2, width=16)
-    history = models.train_image_to_image(model, degrade.downscale(x_train, 2), x_train, epochs=3, batch_size=32,
+    history = train_image_to_image(model, degrade.downscale(x_train, 2), x_train, epochs=3, batch_size=32,
                                           learning_rate=2e-3, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < losses[0]
     low = degrade.downscale(x_test, 2)
-    assert metrics.psnr(x_test, model.predict(low, verbose=0)) > metrics.psnr(x_test, enhance.upscale(low, 2))
+    assert image_quality.psnr(x_test, model.predict(low, verbose=0)) > image_quality.psnr(x_test, classical.upscale(low, 2))
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import data, degrade, metrics, models
-from prodimg_lib.models import tone
+from prodimg_lib import data
+from prodimg_lib.data import degrade
+from prodimg_lib.enhancement.fit import train_image_to_image
+from prodimg_lib.enhancement.models.restore import build_dncnn
+from prodimg_lib.evaluation import image_quality
+from prodimg_lib.enhancement.models import tone
 
 
 def _images(shape, seed=0):
@@ -68,10 +72,10 @@ def test_supervised_training_brightens():
     keras.utils.set_random_seed(0)
     model = tone.build_curve_estimator(1, width=8, iterations=4)
     dark = degrade.low_light(x_train, gamma=2.0, exposure=0.4)
-    history = models.train_image_to_image(model, dark, x_train, epochs=3, batch_size=32, learning_rate=3e-3, verbose=0)
+    history = train_image_to_image(model, dark, x_train, epochs=3, batch_size=32, learning_rate=3e-3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     dark_test = degrade.low_light(x_test, gamma=2.0, exposure=0.4)
-    assert metrics.psnr(x_test, model.predict(dark_test, verbose=0)) > metrics.psnr(x_test, dark_test) + 1.0
+    assert image_quality.psnr(x_test, model.predict(dark_test, verbose=0)) > image_quality.psnr(x_test, dark_test) + 1.0
 
 
 @pytest.mark.parametrize(
@@ -85,6 +89,6 @@ def test_bad_arguments(kwargs, message):
 
 def test_curve_parameters_rejects_other_models():
     with pytest.raises(ValueError, match="curve1"):
-        tone.curve_parameters(models.build_dncnn(width=4, depth=3))
+        tone.curve_parameters(build_dncnn(width=4, depth=3))
     with pytest.raises(TypeError, match="keras.Model"):
         tone.curve_parameters("model")

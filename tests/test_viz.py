@@ -9,7 +9,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from prodimg_lib import data, degrade, viz  # noqa: E402
+from prodimg_lib import data
+from prodimg_lib import viz  # noqa: E402
+from prodimg_lib.data import degrade
 
 
 @pytest.fixture(autouse=True)

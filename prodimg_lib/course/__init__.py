@@ -1,0 +1,1 @@
+"""The course's machinery: :mod:`.profiles` (run sizes), :mod:`.env` (the environment report), :mod:`.artifacts` (the build folder and saved models), :mod:`.report`, :mod:`.notebooks` and :mod:`.runner` (running the course headless), :mod:`.apply` and :mod:`.cli` (the ``prodimg`` command) and :mod:`.exercises` (the notebooks' checkers)."""

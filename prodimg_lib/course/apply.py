@@ -1,0 +1,218 @@
+"""The course's saved models applied to your own images: generate by class, enhance a folder.
+
+What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.course.cli`):
+
+- :func:`generate_to_folder`: images of one product class from the saved conditional
+  generator (``build/models/cdcgan_generator.keras``, notebook 06), written as PNG files
+  plus a contact sheet;
+- :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
+  saved models (``denoise.keras`` from notebook 09; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
+  from notebook 08, the super-resolution models fine-tuned on photographs, because the
+  Fashion-MNIST ones measure about 2 dB *below* bicubic on photos), written under the same
+  file names into another folder.
+
+The enhancement models are fully convolutional, so they run on images of any size: :func:`tiled_predict` cuts an image into
+overlapping tiles (bounded memory for large photos), runs the model on them in batches and
+keeps the centre of each tile, so that tile borders leave no seams. Colour photos are
+processed one channel at a time. Denoising comes before upscaling, so that the noise is not
+enlarged first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+
+__all__ = ["tiled_predict", "enhance_image", "enhance_folder", "generate_to_folder", "PHOTO_SUFFIXES"]
+
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+
+
+def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
+    """Run an image-to-image model over one image of any size, tile by tile.
+
+    Args:
+        model: maps (N, h, w, 1) in [-1, 1] to (N, h * factor, w * factor, 1) for any h, w.
+        image: float (H, W, 1) in [-1, 1].
+        factor: the model's upscaling factor (1 for a denoiser).
+        tile: tile size in input pixels, including the overlap on each side.
+        overlap: input pixels of context on each side of a tile that are computed but not kept.
+        batch_size: tiles per forward pass.
+
+    Returns:
+        float32 (H * factor, W * factor, 1) in [-1, 1].
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3 or image.shape[-1] != 1:
+        raise ValueError(f"image must have shape (H, W, 1), got {image.shape}")
+    if not 0 <= overlap < tile // 2:
+        raise ValueError(f"overlap must be in [0, tile / 2), got overlap={overlap}, tile={tile}")
+    h, w, _ = image.shape
+    step = tile - 2 * overlap
+    rows, cols = -(-h // step), -(-w // step)
+    padded = np.pad(image, ((overlap, rows * step - h + overlap), (overlap, cols * step - w + overlap), (0, 0)), mode="reflect"
+                    if min(h, w) > overlap else "edge")
+    origins = [(r * step, c * step) for r in range(rows) for c in range(cols)]
+    tiles = np.stack([padded[y:y + tile, x:x + tile] for y, x in origins])
+    # Direct calls rather than model.predict: the tile shape changes from image to image, and
+    # predict would compile a new graph function for every shape.
+    outputs = np.concatenate([keras.ops.convert_to_numpy(model(tiles[i:i + batch_size], training=False)).astype(np.float32)
+                              for i in range(0, len(tiles), batch_size)])
+    keep = slice(overlap * factor, (overlap + step) * factor)
+    result = np.empty((rows * step * factor, cols * step * factor, 1), dtype=np.float32)
+    for (y, x), out in zip(origins, outputs):
+        result[y * factor:(y + step) * factor, x * factor:(x + step) * factor] = out[keep, keep]
+    return np.clip(result[: h * factor, : w * factor], -1.0, 1.0)
+
+
+def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128) -> np.ndarray:
+    """Denoise and/or upscale one photo with the given models, channel by channel.
+
+    Args:
+        pixels: uint8 (H, W, C) with C 1 or 3 (``photos.read_photo``).
+        denoiser: a model (N, h, w, 1) -> same size, or None.
+        upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
+        factor: the upscaler's factor.
+        tile: tile size of :func:`tiled_predict`.
+
+    Returns:
+        uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
+    """
+    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
+
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
+        raise ValueError(f"pixels must be uint8 (H, W, 1 or 3), got {pixels.dtype} {pixels.shape}")
+    channels = []
+    for c in range(pixels.shape[-1]):
+        x = to_minus_one_one(pixels[..., c:c + 1])
+        if denoiser is not None:
+            x = tiled_predict(denoiser, x, 1, tile=tile)
+        if upscaler is not None:
+            x = tiled_predict(upscaler, x, factor, tile=max(16, tile // factor))
+        channels.append(x)
+    return from_minus_one_one(np.concatenate(channels, axis=-1))
+
+
+def _save(pixels: np.ndarray, path: Path) -> None:
+    """Write uint8 (H, W, C) to ``path`` atomically, in the format its suffix names."""
+    from PIL import Image
+
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+    tmp = path.with_name(f".{path.name}.tmp")
+    options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
+    try:
+        image.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"), **options)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
+                   tile: int = 128) -> dict:
+    """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
+
+    Args:
+        input_dir: a folder of photos, any size, grayscale or colour.
+        out_dir: where the results go (created); it must not be ``input_dir``, and an input
+            file is never overwritten.
+        upscale: 2 or 4 to upscale with ``sr_x2_photo`` / ``sr_x4_photo``, None to keep the size.
+        denoise: True to denoise with ``denoise`` first.
+        progress: show a progress bar.
+        tile: tile size of :func:`tiled_predict`.
+
+    Returns:
+        ``{"written": [paths], "skipped": [(path, reason)]}``.
+
+    Raises:
+        FileNotFoundError, NotADirectoryError: a missing input folder.
+        ValueError: nothing to do, a bad factor, an empty folder, ``out_dir`` equal to ``input_dir``.
+        ModelNotFoundError: a saved model is missing (the message names the notebook that makes it).
+    """
+    import keras
+
+    from prodimg_lib.course import artifacts
+    from prodimg_lib.data.photos import read_photo
+
+    source, target = Path(input_dir).expanduser(), Path(out_dir).expanduser()
+    if not source.exists():
+        raise FileNotFoundError(f"input folder {source} does not exist")
+    if not source.is_dir():
+        raise NotADirectoryError(f"{source} is a file; pass the folder that holds the photos")
+    if upscale not in (None, 2, 4):
+        raise ValueError(f"upscale must be 2 or 4, got {upscale!r}")
+    if upscale is None and not denoise:
+        raise ValueError("nothing to do: ask for --upscale 2, --upscale 4 and/or --denoise")
+    if target.resolve() == source.resolve():
+        raise ValueError(f"the output folder must differ from the input folder ({source}): inputs are never overwritten")
+    files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ValueError(f"input folder {source} contains no files")
+    denoiser = artifacts.load_model("denoise") if denoise else None
+    upscaler = artifacts.load_model(f"sr_x{upscale}_photo") if upscale else None
+    target.mkdir(parents=True, exist_ok=True)
+    inputs = {p.resolve() for p in files}
+    bar = keras.utils.Progbar(len(files), unit_name="photo") if progress else None
+    written, skipped = [], []
+    for i, path in enumerate(files):
+        try:
+            pixels = read_photo(path)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is skipped and counted
+            skipped.append((path, f"{type(error).__name__}: {error}"))
+        else:
+            out_path = target / (path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png")
+            if out_path.resolve() in inputs:
+                raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
+            _save(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile), out_path)
+            written.append(out_path)
+        if bar is not None:
+            bar.update(i + 1)
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} unreadable file(s) in {source}", UserWarning, stacklevel=2)
+    if not written:
+        raise ValueError(f"no readable photo in {source} ({len(skipped)} unreadable file(s))")
+    return {"written": written, "skipped": skipped}
+
+
+def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, truncation: float | None = None,
+                       scale: int = 4) -> dict:
+    """Generate ``count`` images of one product class with the saved conditional generator.
+
+    Files: ``<class>_000.png`` ... (28x28 pixels times ``scale``, nearest neighbour) and
+    ``<class>_sheet.png``, a contact sheet of all of them.
+
+    Returns:
+        ``{"class": name, "files": [paths], "sheet": path}``.
+
+    Raises:
+        ValueError: an unknown class (the message lists the valid ones) or a bad count.
+        ModelNotFoundError: no saved conditional generator (run notebook 06).
+    """
+
+    from prodimg_lib.course import artifacts
+    from prodimg_lib.data import CLASS_NAMES, class_index, from_minus_one_one
+    from prodimg_lib.generation.sampling import generate
+    from prodimg_lib.viz import grid_image
+
+    index = class_index(class_name)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    generator = artifacts.load_model("cdcgan_generator")
+    images = generate(generator, count, index, seed=seed, truncation=truncation)
+    target = Path(out_dir).expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
+    files = []
+    for i, image in enumerate(from_minus_one_one(images)):
+        path = target / f"{slug}_{i:03d}.png"
+        _save(np.repeat(np.repeat(image, scale, axis=0), scale, axis=1), path)
+        files.append(path)
+    sheet = target / f"{slug}_sheet.png"
+    _save(grid_image(images, ncols=min(count, 8), scale=scale)[..., None], sheet)
+    return {"class": CLASS_NAMES[index], "files": files, "sheet": sheet}

@@ -1,0 +1,154 @@
+"""Where the course keeps what it builds: ``build/`` and the saved models in ``build/models/``.
+
+Notebooks save the models later notebooks (and the command-line tools) need, e.g. the
+product classifier of notebook 04 as ``build/models/classifier.keras``. Models are written
+atomically (to a temporary file, then renamed), so an interrupted save never leaves a
+half-written model behind, and loaded with Keras's safe mode on.
+
+The build folder is ``$PRODIMG_BUILD_DIR`` if set (the course runner sets it), else
+``build/`` at the root of the course repository.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
+
+# Which notebook creates each saved model (for the error message when one is missing).
+MODEL_SOURCES: dict[str, str] = {
+    "classifier": "notebooks/04_product_data.ipynb",
+    "dcgan_generator": "notebooks/05_dcgan.ipynb",
+    "cdcgan_generator": "notebooks/06_conditional_dcgan.ipynb",
+    "sr_x2": "notebooks/08_super_resolution.ipynb",
+    "sr_x4": "notebooks/08_super_resolution.ipynb",
+    "sr_x2_photo": "notebooks/08_super_resolution.ipynb",
+    "sr_x4_photo": "notebooks/08_super_resolution.ipynb",
+    "denoise": "notebooks/09_restoration.ipynb",
+}
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """A saved course model is missing; the message says what creates it."""
+
+
+def build_dir() -> Path:
+    """The course's build folder (``$PRODIMG_BUILD_DIR`` or ``<repository>/build``)."""
+    return Path(os.environ.get("PRODIMG_BUILD_DIR") or Path(__file__).resolve().parents[2] / "build")
+
+
+def models_dir() -> Path:
+    """``build/models``, created if missing."""
+    folder = build_dir() / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def model_path(name: str) -> Path:
+    """Path of the saved model ``name`` (e.g. "classifier" gives ``build/models/classifier.keras``)."""
+    return build_dir() / "models" / f"{name}.keras"
+
+
+def save_model(model, name: str) -> Path:
+    """Save a Keras model as ``build/models/<name>.keras`` atomically; return the path."""
+    target = models_dir() / f"{name}.keras"
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return target
+
+
+def load_model(name: str):
+    """Load ``build/models/<name>.keras`` with safe mode on.
+
+    Raises:
+        ModelNotFoundError: the file is missing; the message names the notebook that creates it.
+    """
+    import keras
+
+    path = model_path(name)
+    if not path.is_file():
+        source = MODEL_SOURCES.get(name)
+        how = f"run {source} (or `make course`) first" if source else "train and save it first"
+        raise ModelNotFoundError(f"saved model {name!r} not found at {path}: {how}.")
+    return keras.models.load_model(path, safe_mode=True)
+
+
+# The product classifier's documented settings (evaluation.classifier): about 93% test accuracy.
+CLASSIFIER_SETTINGS = dict(width=32, epochs=8, batch_size=128, learning_rate=3e-3)
+
+
+
+def load_or_train_classifier(path=None, data=None, *, out_dir=None, log=print, **settings):
+    """The product classifier for the metrics: from ``path``, else the course's saved one, else trained now.
+
+    Order: ``path`` when given (an error if missing); else ``build/models/classifier.keras``
+    (:func:`prodimg_lib.course.artifacts.load_model`, written by notebook 04); else a classifier is
+    trained on ``data`` with the documented settings (width 32, 8 epochs, batch 128,
+    learning rate 3e-3, flip-only augmentation: about 93% test accuracy, a few minutes on
+    2 CPU cores), saved as ``out_dir/classifier.keras`` when ``out_dir`` is given, and
+    ``log`` says so.
+
+    Args:
+        path: a ``.keras`` file of :func:`prodimg_lib.evaluation.classifier.build_classifier`'s model.
+        data: ``FashionMNIST`` (uint8) to train on when nothing is saved.
+        out_dir: where a newly trained classifier is saved.
+        log: called with one line of text describing the choice.
+        **settings: overrides of ``width``, ``epochs``, ``batch_size``, ``learning_rate`` (tests).
+
+    Returns:
+        ``(model, description)``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: nothing is saved and no ``data`` was given to train on.
+    """
+    import keras
+
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"classifier file {path} not found (leave --classifier out to use or train the course's)")
+        model, description = keras.models.load_model(path, safe_mode=True), f"loaded from {path}"
+    else:
+        try:
+            model, description = load_model("classifier"), f"loaded from {model_path('classifier')}"
+        except ModelNotFoundError:
+            model, description = _train_classifier(data, out_dir, {**CLASSIFIER_SETTINGS, **settings})
+    log(f"Classifier: {description}")
+    return model, description
+
+
+def _train_classifier(data, out_dir, settings: dict):
+    from prodimg_lib import data as data_module
+    from prodimg_lib.data.augment import build_augmenter
+    from prodimg_lib.evaluation.classifier import build_classifier
+    from prodimg_lib.evaluation.classifier import train_classifier
+
+    if data is None:
+        raise ValueError("no saved classifier (build/models/classifier.keras) and no data to train one on")
+    unknown = set(settings) - set(CLASSIFIER_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown classifier setting(s) {sorted(unknown)}; known: {sorted(CLASSIFIER_SETTINGS)}")
+    print(f"No saved classifier found (notebook 04 saves the course's): training one now ({settings}, flip-only augmentation)")
+    start = time.perf_counter()
+    model = build_classifier(width=settings["width"])
+    train_classifier(model, data_module.to_minus_one_one(data.x_train)[..., None], data.y_train,
+                     epochs=settings["epochs"], batch_size=settings["batch_size"], learning_rate=settings["learning_rate"],
+                     augmenter=build_augmenter(flip=True, rotation=0, translation=0, zoom=0, seed=0), verbose=0)
+    description = f"trained now ({settings}) in {time.perf_counter() - start:.0f} s"
+    if out_dir is not None:
+        target = Path(out_dir) / "classifier.keras"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        model.save(target)
+        description += f", saved as {target}"
+    return model, description

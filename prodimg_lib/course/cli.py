@@ -1,0 +1,98 @@
+"""The ``prodimg`` command: ``course``, ``generate``, ``enhance``, ``env``, ``fetch-data``.
+
+Examples::
+
+    prodimg course --profile cpu                     # run every notebook, write build/
+    prodimg generate --class sneaker --count 16 --out sneakers/
+    prodimg enhance my_photos/ --out enhanced/ --upscale 2 --denoise
+
+``generate`` and ``enhance`` use the models the notebooks save in ``build/models/``
+(``$PRODIMG_BUILD_DIR/models`` if set); a missing model is an error that names the notebook
+that creates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+__all__ = ["main"]
+
+
+def main(argv=None) -> int:
+    from prodimg_lib.course.env import quiet_tensorflow
+
+    quiet_tensorflow()
+    parser = argparse.ArgumentParser(prog="prodimg", description="Deep learning for product images: course tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    course = sub.add_parser("course", help="execute every notebook headless and write build/")
+    course.add_argument("--profile", choices=["smoke", "cpu", "gpu"], default=None,
+                        help="run size (default: gpu if a GPU is visible, else cpu)")
+    course.add_argument("--out", default="build", help="output folder (default: build)")
+    course.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    gen = sub.add_parser("generate", help="generate product images of one class with the saved conditional generator")
+    gen.add_argument("--class", dest="class_name", required=True, help="product class, e.g. sneaker, 'ankle boot', bag")
+    gen.add_argument("--count", type=int, default=16, help="number of images (default 16)")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.add_argument("--seed", type=int, default=0, help="noise seed: the same seed gives the same images")
+    gen.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0): more typical images")
+    gen.add_argument("--scale", type=int, default=4, help="pixel enlargement of the PNG files (default 4: 112x112)")
+    enh = sub.add_parser("enhance", help="denoise and/or upscale every photo of a folder with the saved models")
+    enh.add_argument("input_dir", help="folder of photos (any size, grayscale or colour)")
+    enh.add_argument("--out", required=True, help="output folder (must differ from the input folder)")
+    enh.add_argument("--upscale", type=int, choices=[2, 4], default=None, help="super-resolution factor")
+    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 09, trained on Fashion-MNIST: check it helps on your photos)")
+    enh.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("env", help="print the environment report")
+    fetch = sub.add_parser("fetch-data", help="find or download Fashion-MNIST and verify it")
+    fetch.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+
+    if args.command == "course":
+        from prodimg_lib.course.runner import run_course
+
+        summary = run_course(args.profile, args.out, args.notebooks or None)
+        print(f"{len(summary['notebooks'])} notebook(s) in {summary['total_seconds']} s; summary in {args.out}/summary.json")
+        if summary["failed"]:
+            print("failed: " + ", ".join(summary["failed"]), file=sys.stderr)
+            return 1
+        return 0
+    if args.command in ("generate", "enhance"):
+        return _apply(args)
+    if args.command == "env":
+        from prodimg_lib.course.env import environment_report, format_report
+
+        print(format_report(environment_report()))
+        return 0
+    from prodimg_lib.data.fashion_mnist import main as data_main
+
+    return data_main(["fetch"] + (["--data-dir", args.data_dir] if args.data_dir else []))
+
+
+def _apply(args) -> int:
+    """``prodimg generate`` and ``prodimg enhance``: clear one-line errors instead of tracebacks."""
+    from prodimg_lib.course import apply
+    from prodimg_lib.course.artifacts import ModelNotFoundError
+
+    try:
+        if args.command == "generate":
+            result = apply.generate_to_folder(args.class_name, args.count, args.out, seed=args.seed,
+                                              truncation=args.truncation, scale=args.scale)
+            print(f"wrote {len(result['files'])} {result['class']} image(s) and {result['sheet'].name} to {args.out}")
+            return 0
+        with warnings.catch_warnings():  # the skipped files are listed below
+            warnings.simplefilter("ignore", UserWarning)
+            result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
+                                          progress=not args.no_progress)
+    except (ModelNotFoundError, FileNotFoundError, NotADirectoryError, ValueError) as error:
+        print(f"prodimg {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(result['written'])} photo(s) to {args.out}; skipped {len(result['skipped'])} unreadable file(s)")
+    for path, reason in result["skipped"]:
+        print(f"  skipped {path.name}: {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Executing, checking and cleaning the course notebooks (used by the course runner and the tests).
+
+Conventions checked here:
+
+- exactly one cell tagged ``parameters`` (papermill injects ``PROFILE`` after it);
+- committed notebooks carry no image outputs, and text outputs only in cells tagged
+  ``nbval-check-output`` (deterministic values that ``pytest --nbval-lax`` compares).
+
+Maintainers refresh those stored outputs after editing a notebook with
+``python -m prodimg_lib.course.notebooks refresh notebooks/NN_name.ipynb``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+__all__ = [
+    "CHECK_TAG",
+    "notebook_dir",
+    "course_notebooks",
+    "parameters_cells",
+    "image_outputs",
+    "execute",
+    "strip_outputs",
+    "refresh_checked_outputs",
+]
+
+CHECK_TAG = "nbval-check-output"
+
+
+def notebook_dir() -> Path:
+    """The ``notebooks/`` folder of the course repository."""
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def course_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
+    """The course notebooks ``NN_topic.ipynb`` in order."""
+    folder = Path(folder) if folder is not None else notebook_dir()
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def parameters_cells(nb) -> list[int]:
+    """Indices of the cells tagged ``parameters``."""
+    return [i for i, c in enumerate(nb["cells"]) if "parameters" in _tags(c)]
+
+
+def image_outputs(nb) -> int:
+    """How many outputs of the notebook hold an image."""
+    return sum(
+        1
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+        if any(key.startswith("image/") for key in out.get("data", {}))
+    )
+
+
+def execute(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    profile: str = "smoke",
+    parameters: dict | None = None,
+    timeout: int | None = None,
+):
+    """Run a notebook headless with papermill, in its own folder, and return the executed notebook.
+
+    ``PROFILE`` is passed as a parameter; TensorFlow's C++ log is silenced in the kernel.
+    Raises ``papermill.PapermillExecutionError`` when a cell fails (the executed copy, with
+    the traceback, is still written to ``output``).
+    """
+    import papermill
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
+    source = Path(source).resolve()
+    return papermill.execute_notebook(
+        str(source),
+        str(output),
+        parameters={"PROFILE": profile, **(parameters or {})},
+        kernel_name="python3",
+        cwd=str(source.parent),
+        progress_bar=False,
+        execution_timeout=timeout,
+    )
+
+
+def strip_outputs(nb, keep_from=None):
+    """Return a copy of ``nb`` without outputs, except text outputs of cells tagged ``nbval-check-output``.
+
+    Args:
+        nb: the notebook to clean.
+        keep_from: an executed copy of the same notebook whose checked outputs should be stored
+            (cells are matched by position, papermill's injected cell left out); None keeps the checked outputs ``nb`` already has.
+    """
+    clean = copy.deepcopy(nb)
+    source_cells = [c for c in (keep_from or nb)["cells"] if "injected-parameters" not in _tags(c)]
+    if len(source_cells) != len(clean["cells"]):
+        raise ValueError("the executed notebook has a different number of cells")
+    count = 0
+    for cell, executed in zip(clean["cells"], source_cells):
+        if cell["cell_type"] != "code":
+            continue
+        cell["outputs"], cell["execution_count"] = [], None
+        cell["metadata"].pop("execution", None)
+        cell["metadata"].pop("papermill", None)
+        if CHECK_TAG in _tags(cell):
+            count += 1
+            kept = []
+            for out in executed.get("outputs", []):
+                if out["output_type"] == "stream" and out.get("name") == "stdout":
+                    kept.append(nbformat.v4.new_output("stream", name="stdout", text=out["text"]))
+                elif out["output_type"] in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
+                    kept.append(
+                        nbformat.v4.new_output(
+                            "execute_result", data={"text/plain": out["data"]["text/plain"]}, execution_count=count
+                        )
+                    )
+            cell["outputs"], cell["execution_count"] = kept, count
+    clean["metadata"].pop("papermill", None)
+    return clean
+
+
+def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> None:
+    """Execute a notebook and store only the outputs of its ``nbval-check-output`` cells.
+
+    What the run saves goes to ``$PRODIMG_BUILD_DIR`` if set, else to ``build/refresh/`` (not
+    ``build/``), so that refreshing a notebook never replaces the models of a real course run;
+    refreshing the notebooks in order lets the later ones find the models of the earlier ones.
+    """
+    from prodimg_lib.course.artifacts import build_dir
+
+    path = Path(path)
+    original = nbformat.read(path, as_version=4)
+    saved = os.environ.get("PRODIMG_BUILD_DIR")
+    if not saved:
+        os.environ["PRODIMG_BUILD_DIR"] = str(build_dir() / "refresh")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            executed = execute(path, Path(tmp) / path.name, profile=profile)
+    finally:
+        if not saved:
+            os.environ.pop("PRODIMG_BUILD_DIR", None)
+    nbformat.write(strip_outputs(original, keep_from=executed), path)
+
+
+def _main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m prodimg_lib.course.notebooks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    refresh = sub.add_parser("refresh", help="re-run notebooks (smoke) and keep only nbval-checked outputs")
+    refresh.add_argument("paths", nargs="+")
+    strip = sub.add_parser("strip", help="remove outputs other than the stored nbval-checked ones")
+    strip.add_argument("paths", nargs="+")
+    args = parser.parse_args(argv)
+    for p in args.paths:
+        if args.command == "refresh":
+            refresh_checked_outputs(p)
+        else:
+            nbformat.write(strip_outputs(nbformat.read(p, as_version=4)), p)
+        print(f"{args.command}: {p}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,144 @@
+"""Named run sizes for the notebooks: ``smoke``, ``cpu`` and ``gpu``.
+
+Every notebook has a ``parameters`` cell with ``PROFILE = None`` and reads all of its
+sizes (data, epochs, batch size, model width, how many images to show) from the
+:class:`Profile` that :func:`get_profile` returns, so one word scales the whole course:
+
+- ``smoke``: seconds per notebook on a 2-core CPU, on the committed sample; it proves
+  that the code runs and nothing more (its numbers are not results).
+- ``cpu``: a short but real run on a laptop CPU, on the full data (minutes per notebook).
+- ``gpu``: the full course results, meant for a Colab GPU.
+
+``PROFILE = None`` means: the environment variable ``PRODIMG_PROFILE`` if set, otherwise
+``gpu`` when a GPU is visible and ``cpu`` when not.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+__all__ = ["Profile", "PROFILES", "get_profile", "default_profile_name", "ENV_PROFILE"]
+
+ENV_PROFILE = "PRODIMG_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of one run profile.
+
+    Attributes:
+        name: "smoke", "cpu" or "gpu".
+        description: one line for reports.
+        full_data: True to use the full Fashion-MNIST, False for the committed sample.
+        images_per_class: images per class in overview grids.
+        max_train_images: cap on training images (None: all of them).
+        epochs: training epochs for the course's models.
+        batch_size: mini-batch size.
+        width: base number of filters of the course's CNNs (models scale from it).
+        cnn_epochs: epochs of the small Fashion-MNIST classifier CNN of notebook 03
+            (it converges in far fewer epochs than a GAN).
+        gan_epochs: epochs of the DCGAN and the conditional DCGAN (notebooks 05 and 06).
+        sr_epochs: epochs of each super-resolution model (notebook 08).
+        restore_epochs: epochs of the denoiser (notebook 09); the inpainting network trains 1.5 times as many.
+        tone_epochs: epochs of the low-light curve estimator (notebook 10).
+    """
+
+    name: str
+    description: str
+    full_data: bool
+    images_per_class: int
+    max_train_images: int | None
+    epochs: int
+    batch_size: int
+    width: int
+    cnn_epochs: int = 1
+    gan_epochs: int = 1
+    sr_epochs: int = 1
+    restore_epochs: int = 1
+    tone_epochs: int = 1
+
+    @property
+    def data_name(self) -> str:
+        """How the data this profile uses is named in reports."""
+        return "full Fashion-MNIST" if self.full_data else "committed Fashion-MNIST sample"
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="seconds per notebook on the committed sample; proves the code runs, results are not meaningful",
+        full_data=False,
+        images_per_class=4,
+        max_train_images=512,
+        epochs=1,
+        batch_size=64,
+        width=8,
+        cnn_epochs=1,
+        gan_epochs=1,
+        sr_epochs=1,
+        restore_epochs=1,
+        tone_epochs=1,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="minutes per notebook on a laptop CPU, full data; real but short runs",
+        full_data=True,
+        images_per_class=8,
+        max_train_images=None,
+        epochs=5,
+        batch_size=128,
+        width=32,
+        cnn_epochs=8,
+        gan_epochs=7,
+        sr_epochs=2,
+        restore_epochs=2,
+        tone_epochs=3,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="the full course results on a GPU (for example Colab)",
+        full_data=True,
+        images_per_class=8,
+        max_train_images=None,
+        epochs=30,
+        batch_size=256,
+        width=64,
+        cnn_epochs=15,
+        gan_epochs=100,
+        sr_epochs=20,
+        restore_epochs=20,
+        tone_epochs=30,
+    ),
+}
+
+
+def default_profile_name() -> str:
+    """``$PRODIMG_PROFILE`` if set, else ``gpu`` when a GPU is visible, else ``cpu``."""
+    from_env = os.environ.get(ENV_PROFILE, "").strip()
+    if from_env:
+        return from_env
+    from prodimg_lib.course.env import gpu_names
+
+    return "gpu" if gpu_names() else "cpu"
+
+
+def get_profile(name: str | None = None, **overrides) -> Profile:
+    """Return the named profile (``None``: :func:`default_profile_name`).
+
+    Keyword overrides replace single fields, e.g. ``get_profile("cpu", epochs=2)``.
+
+    Raises:
+        ValueError: the name is not one of ``smoke``, ``cpu``, ``gpu``, or an override is not a field.
+    """
+    name = default_profile_name() if name is None else str(name)
+    key = name.strip().lower()
+    if key not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
+    profile = PROFILES[key]
+    if overrides:
+        unknown = set(overrides) - set(Profile.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown profile field(s) {sorted(unknown)}; fields are {list(Profile.__dataclass_fields__)}")
+        profile = replace(profile, **overrides)
+    return profile

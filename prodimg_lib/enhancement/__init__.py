@@ -1,0 +1,8 @@
+"""Enhancing product photos (notebooks 08-11).
+
+- :mod:`.classical`: every classical method the learned models are compared with;
+- :mod:`.models`: the super-resolution, restoration and tone networks;
+- :mod:`.fit`: the one supervised training loop of the image-to-image models;
+- :mod:`.recipes`: training and evaluation per task, shared by notebooks and benchmarks;
+- :mod:`.pipeline`: the product pipeline's stages (background, quality gate, export).
+"""

@@ -1,0 +1,188 @@
+"""Shared pieces of the image-to-image models (super-resolution, restoration, tone).
+
+- :func:`clip_to_model_range`: clip a tensor to [-1, 1] with standard layers only
+  (``Rescaling`` and ``ReLU(max_value=...)``), so models that add a learned residual to
+  their input still output valid images and still load in safe mode;
+- :func:`check_positive_int`: the builders' argument check;
+- :func:`train_image_to_image`: compile with Adam (cosine-decayed learning rate) and an
+  MSE or L1 loss, check the data, fit.
+
+Every model of this family maps images (N, H, W, C) float in [-1, 1] (plus, for the
+inpainting U-Net, a mask in {0, 1}) to images in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from prodimg_lib.data import check_pixel_values
+
+__all__ = ["LOSSES", "check_positive_int", "clip_to_model_range", "train_image_to_image"]
+
+LOSSES = ("mse", "l1")
+
+
+def check_positive_int(name: str, value, low: int = 1) -> int:
+    """``value`` as an int >= ``low``, or a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def clip_to_model_range(x, name: str = "clip"):
+    """Clip a symbolic tensor to [-1, 1] with standard layers: shift by +1, ReLU capped at 2, shift back.
+
+    Equivalent to ``keras.ops.clip(x, -1, 1)``; the gradient is 1 inside the range and 0 outside.
+
+    Args:
+        x: a Keras tensor of any shape.
+        name: prefix of the three layers' names.
+
+    Returns:
+        The clipped Keras tensor, same shape.
+    """
+    from keras import layers
+
+    x = layers.Rescaling(1.0, offset=1.0, name=f"{name}_shift")(x)
+    x = layers.ReLU(max_value=2.0, name=f"{name}_relu")(x)
+    return layers.Rescaling(1.0, offset=-1.0, name=f"{name}_unshift")(x)
+
+
+def _check_array(array, name: str, *, low: float = -1.0, high: float = 1.0) -> np.ndarray:
+    """A float (N, H, W, C) array with values in [low, high], as float32."""
+    array = np.asarray(array)
+    if array.dtype == np.uint8:
+        raise TypeError(f"{name} are uint8 pixels; the models expect float32 in [-1, 1]: use data.to_minus_one_one")
+    if array.dtype == bool:
+        array = array.astype(np.float32)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{name} must be float images, got dtype {array.dtype}")
+    if array.ndim != 4:
+        hint = f"; add the channel axis with {name}[..., None]" if array.ndim == 3 else ""
+        raise ValueError(f"{name} must have shape (N, H, W, C), got {array.shape}{hint}")
+    check_pixel_values(array, name, low=low, high=high)
+    return array.astype(np.float32, copy=False)
+
+
+def _check_inputs(model, inputs, name: str) -> list[np.ndarray]:
+    """The model's inputs as a list of checked arrays (images in [-1, 1]; inputs named "mask" in [0, 1])."""
+    arrays = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    names = [t.name for t in model.inputs] if hasattr(model, "inputs") else []
+    if len(arrays) != len(model.inputs):
+        raise ValueError(
+            f"{name}: the model takes {len(model.inputs)} input(s) ({', '.join(names)}), got {len(arrays)} array(s)"
+        )
+    checked = []
+    for i, (array, spec) in enumerate(zip(arrays, model.inputs)):
+        label = f"{name}[{i}]" if len(arrays) > 1 else name
+        is_mask = "mask" in getattr(spec, "name", "")
+        array = _check_array(array, label, low=0.0 if is_mask else -1.0)
+        expected = tuple(spec.shape[1:])
+        if len(expected) == 3 and any(e is not None and e != a for e, a in zip(expected, array.shape[1:])):
+            raise ValueError(f"{label} has shape {array.shape}, the model expects (N, {', '.join(map(str, expected))})")
+        checked.append(array)
+    if len({len(a) for a in checked}) != 1:
+        raise ValueError(f"{name}: the arrays hold different numbers of images {[len(a) for a in checked]}")
+    return checked
+
+
+def _check_targets(model, inputs: list[np.ndarray], targets, name: str) -> np.ndarray:
+    """Targets matching the model's output for these inputs (shape checked on one image)."""
+    targets = _check_array(targets, name)
+    if len(targets) != len(inputs[0]):
+        raise ValueError(f"{name} holds {len(targets)} images, the inputs {len(inputs[0])}")
+    out_shape = tuple(model.compute_output_shape(tuple((1, *a.shape[1:]) for a in inputs)
+                                                 if len(inputs) > 1 else (1, *inputs[0].shape[1:])))
+    if tuple(targets.shape[1:]) != out_shape[1:]:
+        raise ValueError(
+            f"{name} has shape {targets.shape}, but the model maps inputs of shape {inputs[0].shape[1:]} to "
+            f"{out_shape[1:]}"
+        )
+    return targets
+
+
+def train_image_to_image(
+    model,
+    inputs,
+    targets,
+    epochs: int = 5,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    *,
+    validation_data=None,
+    loss: str = "mse",
+    verbose: int | str = 2,
+    seed: int | None = 0,
+    callbacks=None,
+):
+    """Compile an image-to-image model with Adam and an MSE or L1 loss, and fit it; return the ``History``.
+
+    The learning rate follows a cosine decay from ``learning_rate`` to 5 % of it over the
+    run (as :func:`prodimg_lib.evaluation.classifier.train_classifier`), which helps short runs.
+
+    Args:
+        model: a ``keras.Model`` (e.g. from :func:`build_espcn`, :func:`build_dncnn`).
+        inputs: its input: (N, H, W, C) float32 in [-1, 1], or a list for models with several
+            inputs (``[damaged, mask]`` for the inpainting U-Net; inputs whose name contains
+            "mask" must lie in [0, 1]).
+        targets: the clean images, the shape of the model's output for ``inputs``, in [-1, 1].
+        epochs, batch_size: as in ``fit``; the training set must hold at least one batch.
+        learning_rate: initial Adam learning rate (> 0).
+        validation_data: ``(inputs, targets)`` checked like the training data, or None.
+        loss: "mse" (PSNR is a log of the MSE, so this optimises it directly) or "l1"
+            (mean absolute error, often a little sharper).
+        verbose: as in ``fit`` (2: one line per epoch).
+        seed: seeds Python, NumPy and the backend for reproducible shuffling; None leaves them.
+        callbacks: extra Keras callbacks.
+
+    Returns:
+        ``keras.callbacks.History`` with "loss" (and "val_loss") per epoch.
+
+    Raises:
+        TypeError, ValueError: a non-model, bad arrays (wrong shape, range, dtype, NaN, length),
+            a training set smaller than one batch, bad epochs, batch size, learning rate or loss.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    x = _check_inputs(model, inputs, "inputs")
+    y = _check_targets(model, x, targets, "targets")
+    if len(y) < batch_size:
+        raise ValueError(
+            f"the training set ({len(y)} images) is smaller than one batch ({batch_size}); "
+            "use a smaller batch_size or more data"
+        )
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (inputs, targets)")
+        vx = _check_inputs(model, validation_data[0], "validation inputs")
+        validation = (vx if len(vx) > 1 else vx[0], _check_targets(model, vx, validation_data[1], "validation targets"))
+
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    steps = epochs * int(np.ceil(len(y) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(float(learning_rate), decay_steps=steps, alpha=0.05)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="mean_squared_error" if loss == "mse" else "mean_absolute_error",
+    )
+    history = model.fit(
+        x if len(x) > 1 else x[0], y, batch_size=batch_size, epochs=epochs, validation_data=validation,
+        verbose=verbose, callbacks=callbacks, shuffle=True,
+    )
+    losses = history.history.get("loss", [])
+    if losses and not np.all(np.isfinite(losses)):
+        raise FloatingPointError(
+            f"training diverged: the loss became {losses[-1]} (NaN or infinite); lower the learning rate"
+        )
+    return history

@@ -1,0 +1,552 @@
+"""Super-resolution recipes of notebook 08: train x2 and x4 models, measure them against classical upscaling.
+
+The task: enlarge a product image by r = 2 or 4. The low-resolution (LR) input is made from
+a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.degrade.downscale`):
+28 x 28 Fashion-MNIST images become 14 x 14 (x2) or 7 x 7 (x4), and a model must give the
+28 x 28 image back. Everything here works on images in the models' range [-1, 1].
+
+- :func:`sr_settings`: the training settings of a run profile (epochs, width, learning rate);
+- :func:`split_held_out`: the last training images held out for validation and tuning;
+- :func:`make_pairs`: (LR, HR) pairs from clean images;
+- :func:`train_sr`: build and train an ESPCN or EDSR-style model (:mod:`prodimg_lib.enhancement.models.sr`);
+- :func:`super_resolve`: run a grayscale model on (N, h, w, 1) images, and
+  :func:`super_resolve_colour`, the same model on each channel of colour photos;
+- :func:`tune_sharpening`: the strongest classical baseline, bicubic + unsharp mask, tuned on
+  held-out images;
+- :func:`evaluate_factor`: every method on the test images (PSNR, SSIM, seconds);
+- :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks super_resolution`` runs it;
+- :func:`demo_photo_folder`: colour photographs from scikit-image for the transfer experiment,
+  :func:`photo_patches`: training patches from *other* scikit-image photographs, and
+  :func:`fine_tune`: a copy of a Fashion-MNIST model trained further on them;
+  :func:`evaluate_photos`: classical and learned methods on colour photos;
+- the exercise checkers of notebook 08: :func:`check_downscale`, :func:`check_psnr`,
+  :func:`check_pixel_shuffle`, :func:`check_espcn_parameters`.
+
+Measured with the ``cpu`` profile (full Fashion-MNIST, 59,500 training images, all 10,000
+test images, 2 CPU cores; ``python -m benchmarks enhance --tasks super_resolution``):
+
+============  =========  =========  =================  =========  ===================
+factor        bicubic    Lanczos    bicubic + unsharp  ESPCN      EDSR (training time)
+============  =========  =========  =================  =========  ===================
+x2            19.31 dB   19.46 dB   19.78 dB           24.20 dB   25.18 dB (83 s)
+x4            16.03 dB   16.13 dB   16.36 dB           20.00 dB   20.98 dB (93 s)
+============  =========  =========  =================  =========  ===================
+
+On the four demo photos (128 x 128, per channel) the Fashion-MNIST EDSR is 2.3 dB (x2) and
+2.1 dB (x4) below bicubic; fine-tuned for 2 epochs on 11,400 patches of other photographs
+(about 22 s) it is 1.07 dB and 0.75 dB above.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from prodimg_lib.enhancement.recipes.common import TrainedRun, model_images, split_held_out
+
+__all__ = [
+    "FACTORS",
+    "ARCHITECTURES",
+    "CLASSICAL_METHODS",
+    "TARGET_GAIN_DB",
+    "SHARPEN_GRID",
+    "SRRun",
+    "sr_settings",
+    "split_held_out",
+    "make_pairs",
+    "build_sr",
+    "train_sr",
+    "super_resolve",
+    "super_resolve_colour",
+    "tune_sharpening",
+    "evaluate",
+    "evaluate_factor",
+    "benchmark",
+    "DEMO_PHOTOS",
+    "PHOTO_TRAINING",
+    "PHOTO_SIZE",
+    "demo_photo_folder",
+    "load_demo_photos",
+    "patches_per_scale",
+    "photo_patches",
+    "fine_tune",
+    "evaluate_photos",
+    "pixel_shuffle",
+]
+
+FACTORS = (2, 4)
+ARCHITECTURES = ("espcn", "edsr")
+# The classical upscalers compared (names of prodimg_lib.enhancement.classical.upscale methods).
+CLASSICAL_METHODS = ("nearest", "bicubic", "lanczos")
+# The issue's targets: PSNR gain of the learned (EDSR) model over bicubic on the test set, in dB.
+TARGET_GAIN_DB = {2: 5.0, 4: 4.0}
+# Unsharp-mask settings tried on top of bicubic (radius in HR pixels, amount).
+SHARPEN_GRID = {"radius": [0.5, 1.0, 1.5, 2.0, 3.0], "amount": [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]}
+# Images held out at the end of the training split (at most; an eighth of a small split).
+BATCH_SIZE = 64
+LEARNING_RATE = 2e-3
+
+
+def _factor(factor) -> int:
+    if isinstance(factor, bool) or factor not in FACTORS:
+        raise ValueError(f"factor must be one of {', '.join(map(str, FACTORS))}, got {factor!r}")
+    return int(factor)
+
+
+def _architecture(architecture) -> str:
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+    return str(architecture)
+
+
+def sr_settings(profile, factor: int, architecture: str = "edsr") -> dict:
+    """The training settings of one super-resolution model under a run profile.
+
+    - epochs: ``profile.sr_epochs`` for x2; one and a half times as many (rounded) for x4,
+      whose steps are cheaper (the body runs on 7 x 7 instead of 14 x 14 images);
+    - EDSR: ``width = profile.width`` (cpu 32), 4 residual blocks (8 from width 64 up);
+    - ESPCN: ``width = 2 * profile.width`` (cpu 64; it has only three convolutions);
+    - Adam at 2e-3 with cosine decay, batches of 64, MSE loss (what PSNR measures).
+
+    Args:
+        profile: a :class:`prodimg_lib.course.profiles.Profile`.
+        factor: 2 or 4.
+        architecture: "edsr" or "espcn".
+
+    Returns:
+        A dict with architecture, factor, epochs, batch_size, learning_rate, width (and blocks for EDSR).
+    """
+    factor, architecture = _factor(factor), _architecture(architecture)
+    epochs = int(profile.sr_epochs) if factor == 2 else max(1, int(round(1.5 * profile.sr_epochs)))
+    settings = dict(architecture=architecture, factor=factor, epochs=epochs, batch_size=BATCH_SIZE,
+                    learning_rate=LEARNING_RATE)
+    if architecture == "edsr":
+        settings.update(width=int(profile.width), blocks=4 if profile.width < 64 else 8)
+    else:
+        settings.update(width=2 * int(profile.width))
+    return settings
+
+
+def make_pairs(clean, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """(low-resolution, clean) pairs: ``degrade.downscale(clean, factor)`` and the clean images.
+
+    Args:
+        clean: uint8 (N, 28, 28) Fashion-MNIST pixels or float (N, H, W, C) in [-1, 1];
+            H and W divisible by ``factor``.
+        factor: 2 or 4.
+
+    Returns:
+        ``(low, clean)``: float32 (N, H / factor, W / factor, C) and (N, H, W, C) in [-1, 1].
+    """
+    from prodimg_lib.data import degrade
+
+    factor = _factor(factor)
+    clean = model_images(clean, "clean")
+    return degrade.downscale(clean, factor), clean
+
+
+def build_sr(settings: dict, channels: int = 1):
+    """The (untrained) model that ``settings`` (from :func:`sr_settings`) describe."""
+    from prodimg_lib.enhancement.models import sr
+
+    if settings["architecture"] == "edsr":
+        return sr.build_edsr(settings["factor"], channels, width=settings["width"], blocks=settings["blocks"])
+    return sr.build_espcn(settings["factor"], channels, width=settings["width"])
+
+
+@dataclass
+class SRRun(TrainedRun):
+    """A trained super-resolution model: (N, h, w, 1) -> (N, factor h, factor w, 1). Fields: :class:`~prodimg_lib.enhancement.recipes.common.TrainedRun`."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.settings['architecture'].upper()} x{self.settings['factor']}"
+
+
+def train_sr(clean_train, factor: int, architecture: str, profile, *, validation=None, verbose: int | str = 2,
+             seed: int = 0, log: Callable[[str], None] | None = print) -> SRRun:
+    """Build a super-resolution model with :func:`sr_settings` and train it on (downscaled, clean) pairs.
+
+    Args:
+        clean_train: the clean training images, uint8 (N, 28, 28) or float (N, H, W, 1) in [-1, 1]
+            (use :func:`split_held_out` first); at least one batch of 64.
+        factor: 2 or 4.
+        architecture: "edsr" or "espcn".
+        profile: the run profile (epochs and widths, see :func:`sr_settings`).
+        validation: clean held-out images for a validation loss per epoch, or None.
+        verbose: Keras ``fit`` verbosity (2: one line per epoch; 0: silent).
+        seed: seeds the weights and the shuffling.
+        log: called with one line when training is done (None: silent).
+
+    Returns:
+        :class:`SRRun`.
+    """
+    from prodimg_lib.enhancement.fit import train_image_to_image
+
+    settings = sr_settings(profile, factor, architecture)
+    low, clean = make_pairs(clean_train, factor)
+    if clean.shape[-1] != 1:
+        raise ValueError(f"the course's super-resolution models are grayscale: got {clean.shape[-1]} channels "
+                         "(apply a grayscale model to colour photos with super_resolve_colour)")
+    val = None if validation is None else make_pairs(validation, factor)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_sr(settings)
+    start = time.perf_counter()
+    history = train_image_to_image(model, low, clean, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                                   learning_rate=settings["learning_rate"], validation_data=val, verbose=verbose,
+                                   seed=seed)
+    run = SRRun(model, settings, dict(history.history), time.perf_counter() - start, len(clean))
+    if log is not None:
+        log(f"{run.name}: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(clean):,} images "
+            f"in {run.seconds:.0f} s")
+    return run
+
+
+def _model_of(model):
+    return model.model if isinstance(model, SRRun) else model
+
+
+def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
+    """Enlarge grayscale images with a trained model: (N, h, w, 1) in [-1, 1] -> (N, r h, r w, 1) in [-1, 1].
+
+    Args:
+        model: a ``keras.Model`` from :func:`train_sr` (or the :class:`SRRun` itself).
+        low: float (N, h, w, 1) in [-1, 1] (any h and w: the models are fully convolutional).
+        batch_size: images per prediction batch.
+
+    Returns:
+        float32 (N, r h, r w, 1), clipped to [-1, 1].
+    """
+    model = _model_of(model)
+    low = model_images(low, "low")
+    channels = model.input_shape[-1]
+    if low.shape[-1] != channels:
+        raise ValueError(f"the model takes {channels} channel(s), got images of shape {low.shape}"
+                         + ("; for colour photos use super_resolve_colour" if low.shape[-1] == 3 else ""))
+    import keras
+
+    # Direct calls in batches rather than ``predict``: ``predict`` compiles a graph for every
+    # new input size, and this function sees many (7 x 7, 14 x 14, photos of any size).
+    batch_size = max(1, int(batch_size))
+    parts = [keras.ops.convert_to_numpy(model(low[i:i + batch_size], training=False))
+             for i in range(0, len(low), batch_size)]
+    out = np.concatenate(parts) if parts else np.zeros((0, *model.compute_output_shape((1, *low.shape[1:]))[1:]))
+    return np.clip(np.asarray(out, dtype=np.float32), -1.0, 1.0)
+
+
+def super_resolve_colour(model, low, batch_size: int = 64) -> np.ndarray:
+    """Apply a grayscale model to each colour channel separately: (N, h, w, 3) -> (N, r h, r w, 3).
+
+    Each of R, G and B is enlarged as if it were a grayscale image, and the three results are
+    stacked again. The model sees each channel on its own, so it cannot use the correlation
+    between channels (the classical alternative, used by SRCNN and ESPCN, enlarges only the
+    luminance Y with the model and the colour difference channels with bicubic).
+    """
+    low = model_images(low, "low")
+    n, h, w, c = low.shape
+    planes = np.moveaxis(low, -1, 1).reshape(n * c, h, w, 1)
+    out = super_resolve(model, planes, batch_size=batch_size)
+    return np.moveaxis(out.reshape(n, c, *out.shape[1:3]), 1, -1)
+
+
+def tune_sharpening(low_held, clean_held, factor: int):
+    """Bicubic followed by an unsharp mask, radius and amount tuned on held-out images for the best PSNR.
+
+    Returns:
+        :class:`prodimg_lib.enhancement.classical.TuneResult` (params, held-out PSNR, every grid point).
+    """
+    from prodimg_lib.enhancement import classical
+
+    factor = _factor(factor)
+    bicubic = classical.upscale(low_held, factor, "bicubic")
+    return classical.tune("unsharp_mask", bicubic, clean_held, SHARPEN_GRID)
+
+
+def evaluate(clean, estimate) -> dict:
+    """PSNR (dB) and SSIM of estimates against the clean images, per image and averaged.
+
+    Returns:
+        ``{"psnr": mean, "ssim": mean, "psnr_per_image": (N,), "ssim_per_image": (N,)}``.
+    """
+    from prodimg_lib.evaluation import image_quality
+
+    p = image_quality.psnr(clean, estimate, reduction="none")
+    s = image_quality.ssim(clean, estimate, reduction="none")
+    return {"psnr": float(np.mean(p)), "ssim": float(np.mean(s)), "psnr_per_image": p, "ssim_per_image": s}
+
+
+def evaluate_factor(clean_test, factor: int, runs=(), *, sharpen_params: dict | None = None,
+                    log: Callable[[str], None] | None = None) -> tuple[list[dict], dict]:
+    """Every method on the test images at one factor: classical upscalers, tuned sharpening, learned models.
+
+    Args:
+        clean_test: clean test images, uint8 (N, 28, 28) or float (N, H, W, 1) in [-1, 1].
+        factor: 2 or 4.
+        runs: trained :class:`SRRun` of this factor (their rows get ``gain_db`` over bicubic;
+            the EDSR row also ``target_db``, the issue's target gain).
+        sharpen_params: the tuned unsharp mask (:func:`tune_sharpening`), or None to leave that row out.
+        log: progress lines (None: silent).
+
+    Returns:
+        ``(rows, outputs)``: one dict per method (method, psnr, ssim, seconds; learned models
+        also train_seconds, gain_db) and ``{method: (N, H, W, 1) outputs}`` plus "low" and
+        "clean" and per-image PSNRs under ``("psnr", method)``.
+    """
+    from prodimg_lib.enhancement import classical
+
+    factor = _factor(factor)
+    low, clean = make_pairs(clean_test, factor)
+    outputs: dict = {"low": low, "clean": clean}
+    rows: list[dict] = []
+
+    def measure(method: str, fn, extra: dict | None = None):
+        start = time.perf_counter()
+        estimate = fn()
+        seconds = time.perf_counter() - start
+        scores = evaluate(clean, estimate)
+        outputs[method], outputs[("psnr", method)] = estimate, scores["psnr_per_image"]
+        row = dict(method=method, psnr=scores["psnr"], ssim=scores["ssim"], seconds=seconds, **(extra or {}))
+        rows.append(row)
+        if log is not None:
+            log(f"x{factor} {method:18s} PSNR {row['psnr']:.2f} dB  SSIM {row['ssim']:.4f}")
+        return row
+
+    for method in CLASSICAL_METHODS:
+        measure(method, lambda m=method: classical.upscale(low, factor, m))
+    if sharpen_params is not None:
+        text = ", ".join(f"{k} {v:g}" for k, v in sharpen_params.items())
+        measure("bicubic + unsharp", lambda: classical.unsharp_mask(outputs["bicubic"], **sharpen_params),
+                {"params": f"tuned: {text}"})
+    bicubic = next(r["psnr"] for r in rows if r["method"] == "bicubic")
+    for run in runs:
+        if run.settings["factor"] != factor:
+            raise ValueError(f"{run.name} is a x{run.settings['factor']} model, evaluated at x{factor}")
+        extra = dict(train_seconds=run.seconds)
+        row = measure(run.settings["architecture"].upper(), lambda r=run: super_resolve(r, low), extra)
+        row["gain_db"] = row["psnr"] - bicubic
+        if run.settings["architecture"] == "edsr":
+            row["target_db"] = TARGET_GAIN_DB[factor]
+    return rows, outputs
+
+
+PHOTO_SIZE = 128
+
+
+def patches_per_scale(profile) -> int:
+    """Patches cut per photo plane and scale for fine-tuning: 200 (11,400 in all) with the full data, else 10."""
+    return 200 if profile.full_data else 10
+
+
+def load_demo_photos(size: int = PHOTO_SIZE) -> tuple[np.ndarray, list[str]]:
+    """The demo photos (:data:`DEMO_PHOTOS`) as notebook 08 loads them: centre crop, ``size`` x ``size``, uint8 RGB."""
+    import tempfile
+
+    from prodimg_lib.data.photos import load_photo_folder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = load_photo_folder(demo_photo_folder(tmp), size=size, color_mode="rgb", fit="crop")
+    return folder.images, [p.stem for p in folder.paths]
+
+
+def benchmark(fm, profile, *, log=print) -> list[dict]:
+    """Train the notebook's four models (ESPCN and EDSR, x2 and x4) and compare them with classical upscaling.
+
+    Trained on the training split minus its last 500 images (held out: validation loss and
+    tuning of the unsharp mask), evaluated on *all* test images (10,000 with the full data).
+    Then the transfer to colour photos: the four demo photos (128 x 128) enlarged by bicubic,
+    Lanczos, the Fashion-MNIST EDSR per channel, and a copy of it fine-tuned on patches of
+    *other* photographs (:func:`photo_patches`, :func:`fine_tune`, ``profile.sr_epochs`` epochs).
+
+    Args:
+        fm: ``data.FashionMNIST`` (uint8), e.g. ``data.load_for_profile(profile)``.
+        profile: the run profile.
+        log: progress lines.
+
+    Returns:
+        One dict per (task, method): task ("super_resolution_x2", "super_resolution_x4",
+        "super_resolution_photos_x2", "super_resolution_photos_x4"), method, psnr, ssim,
+        seconds (to enlarge the test images), plus params for the tuned sharpening,
+        train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR.
+    """
+    fit, held = split_held_out(fm.x_train)
+    photos, _ = load_demo_photos()
+    patches = photo_patches(patches_per_scale(profile))
+    rows = []
+    for factor in FACTORS:
+        low_held, clean_held = make_pairs(held, factor)
+        sharpen = tune_sharpening(low_held, clean_held, factor)
+        log(f"x{factor}: unsharp mask tuned on {len(held)} held-out training images: {sharpen.params}")
+        runs = [train_sr(fit, factor, arch, profile, validation=held, verbose=0, log=log) for arch in ARCHITECTURES]
+        factor_rows, _ = evaluate_factor(fm.x_test, factor, runs, sharpen_params=sharpen.params, log=log)
+        rows += [dict(task=f"super_resolution_x{factor}", **row) for row in factor_rows]
+        edsr = next(run for run in runs if run.settings["architecture"] == "edsr")
+        tuned = fine_tune(edsr, patches, epochs=profile.sr_epochs, log=log)
+        photo_rows, _ = evaluate_photos(photos, factor, {"EDSR (Fashion-MNIST)": edsr, "EDSR (fine-tuned)": tuned})
+        bicubic = photo_rows[0]["psnr"]
+        for row in photo_rows[2:]:
+            row["gain_db"] = row["psnr"] - bicubic
+        photo_rows[3]["train_seconds"] = tuned.seconds
+        rows += [dict(task=f"super_resolution_photos_x{factor}", **row) for row in photo_rows]
+    return rows
+
+
+DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
+# Photographs shipped with scikit-image that are NOT among the demo photos: the fine-tuning data.
+PHOTO_TRAINING = ("camera", "brick", "grass", "gravel", "coins", "moon", "text", "page", "clock", "cell",
+                  "hubble_deep_field", "immunohistochemistry", "retina")
+
+
+def demo_photo_folder(root) -> Path:
+    """Write four colour photographs that ship with scikit-image into ``root`` (PNG); return the folder.
+
+    coffee (a cup on a saucer), chelsea (a cat), astronaut (a portrait) and rocket: real
+    photographs, none of them a Fashion-MNIST product, for the transfer experiment of
+    notebook 08 (load them with ``photos.load_photo_folder``). None of them is used by
+    :func:`photo_patches`.
+    """
+    from PIL import Image
+    from skimage import data as skdata
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_PHOTOS:
+        Image.fromarray(getattr(skdata, name)()).save(root / f"{name}.png")
+    return root
+
+
+def photo_patches(per_scale: int = 200, size: int = 32, *, names=PHOTO_TRAINING, scales=(128, 192, 256),
+                  seed: int = 0) -> np.ndarray:
+    """Random grayscale patches of scikit-image's photographs, to fine-tune a super-resolution model on photos.
+
+    Each photograph of ``names`` (by default the 13 of :data:`PHOTO_TRAINING`, none of the
+    demo photos) is split into its colour channels (each one a grayscale image, as
+    :func:`super_resolve_colour` will see them), resized with Lanczos so that its shorter side
+    is each of ``scales`` pixels (thumbnail scales, like the 128-pixel test photos), and
+    ``per_scale`` random ``size`` x ``size`` crops are cut from each.
+
+    Returns:
+        uint8 (N, size, size) patches, N = planes x len(scales) x per_scale (11,400 by default).
+    """
+    from PIL import Image
+    from skimage import data as skdata
+
+    for label, value in (("per_scale", per_scale), ("size", size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+    rng = np.random.default_rng(seed)
+    planes = []
+    for name in names:
+        pixels = np.asarray(getattr(skdata, name)())
+        if pixels.dtype != np.uint8:
+            raise ValueError(f"scikit-image's {name!r} is not a uint8 photograph ({pixels.dtype})")
+        planes += [pixels[..., c] for c in range(3)] if pixels.ndim == 3 else [pixels]
+    out = []
+    for plane in planes:
+        h, w = plane.shape
+        for short in scales:
+            scale = short / min(h, w)
+            shape = (max(size, round(w * scale)), max(size, round(h * scale)))
+            image = np.asarray(Image.fromarray(plane).resize(shape, Image.Resampling.LANCZOS))
+            rows = rng.integers(0, image.shape[0] - size + 1, per_scale)
+            cols = rng.integers(0, image.shape[1] - size + 1, per_scale)
+            out += [image[r:r + size, c:c + size] for r, c in zip(rows, cols)]
+    return np.stack(out)
+
+
+def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 1e-3, verbose: int | str = 0,
+              seed: int = 0, log: Callable[[str], None] | None = print) -> SRRun:
+    """Train a *copy* of a trained model further on new clean images (e.g. :func:`photo_patches`).
+
+    The original model is left as it is (it stays the Fashion-MNIST model). The copy starts
+    from its weights and is trained on (``downscale``, clean) pairs of the patches with the
+    same factor, Adam at ``learning_rate`` with cosine decay, batches of 64.
+
+    Returns:
+        :class:`SRRun` of the copy (settings gain ``fine_tuned_on`` and the new epochs).
+    """
+    import keras
+
+    from prodimg_lib.enhancement.fit import train_image_to_image
+
+    factor = run.settings["factor"]
+    low, clean = make_pairs(clean_patches, factor)
+    keras.utils.set_random_seed(seed)
+    model = keras.models.clone_model(run.model)
+    model.set_weights(run.model.get_weights())
+    start = time.perf_counter()
+    history = train_image_to_image(model, low, clean, epochs=epochs, batch_size=BATCH_SIZE,
+                                   learning_rate=learning_rate, verbose=verbose, seed=seed)
+    settings = dict(run.settings, epochs=epochs, learning_rate=learning_rate, fine_tuned_on=f"{len(clean):,} patches")
+    tuned = SRRun(model, settings, dict(history.history), time.perf_counter() - start, len(clean))
+    if log is not None:
+        log(f"{tuned.name} fine-tuned: {epochs} epoch(s) on {len(clean):,} patches in {tuned.seconds:.0f} s")
+    return tuned
+
+
+def evaluate_photos(photos, factor: int, models: dict | None = None) -> tuple[list[dict], dict]:
+    """Classical upscaling and grayscale models (per channel) on colour photos at one factor.
+
+    Args:
+        photos: uint8 or float [-1, 1] (N, H, W, 3) photos, H and W divisible by ``factor``.
+        factor: 2 or 4.
+        models: ``{method name: SRRun or keras.Model}``, each applied with :func:`super_resolve_colour`.
+
+    Returns:
+        ``(rows, outputs)`` as :func:`evaluate_factor` (rows: method, psnr, ssim, seconds;
+        outputs: the enlarged photos, "low", "clean" and per-photo PSNRs under ``("psnr", method)``).
+    """
+    from prodimg_lib.data import degrade
+    from prodimg_lib.enhancement import classical
+
+    factor = _factor(factor)
+    clean = model_images(photos, "photos")
+    if clean.shape[-1] != 3:
+        raise ValueError(f"photos must be colour images (N, H, W, 3), got shape {clean.shape}")
+    low = degrade.downscale(clean, factor)
+    outputs: dict = {"low": low, "clean": clean}
+    rows = []
+    methods = {m: (lambda m=m: classical.upscale(low, factor, m)) for m in ("bicubic", "lanczos")}
+    methods.update({name: (lambda r=run: super_resolve_colour(r, low)) for name, run in (models or {}).items()})
+    for method, fn in methods.items():
+        start = time.perf_counter()
+        estimate = fn()
+        seconds = time.perf_counter() - start
+        scores = evaluate(clean, estimate)
+        outputs[method], outputs[("psnr", method)] = estimate, scores["psnr_per_image"]
+        rows.append(dict(method=method, psnr=scores["psnr"], ssim=scores["ssim"], seconds=seconds))
+    return rows, outputs
+
+
+# --- exercises -------------------------------------------------------------------------------
+
+
+def pixel_shuffle(x, r: int) -> np.ndarray:
+    """NumPy depth-to-space: (N, H, W, C r²) -> (N, r H, r W, C), the order of ``keras.ops.depth_to_space``.
+
+    Channel ``(i * r + j) * C + c`` of input pixel (h, w) goes to output pixel (r h + i, r w + j),
+    channel c.
+    """
+    x = np.asarray(x)
+    if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
+        raise ValueError(f"r must be a positive integer, got {r!r}")
+    n, h, w, depth = x.shape
+    if depth % (r * r):
+        raise ValueError(f"the channel count {depth} is not divisible by r² = {r * r}")
+    c = depth // (r * r)
+    return x.reshape(n, h, w, r, r, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h * r, w * r, c)
+
+
+def espcn_trainable_parameters(factor: int = 3, width: int = 32, channels: int = 1) -> int:
+    """Trainable parameters of :func:`prodimg_lib.enhancement.models.sr.build_espcn` (the sub-pixel layer has none)."""
+    half = max(1, width // 2)
+    out = channels * factor * factor
+    return (5 * 5 * channels * width + width) + (3 * 3 * width * half + half) + (3 * 3 * half * out + out)
+
+

@@ -1,0 +1,1 @@
+"""Measuring images: :mod:`.image_quality` (PSNR, SSIM), :mod:`.feature_space` (classifier distances, precision and recall, memorisation, class uniformity), :mod:`.classifier` (the product classifier whose features they use) and :mod:`.judge` (all of it for one sample set)."""

@@ -1,0 +1,290 @@
+"""Complete, atomic GAN checkpoints, and exact resume, on every Keras backend.
+
+:class:`GANCheckpoint` writes a complete checkpoint after each epoch, atomically: into a
+temporary folder first, renamed to ``epoch-0005`` only when everything is written, so that a
+run stopped at any moment (a closed Colab tab) leaves the last complete epoch intact.
+``initial_epoch = restore(gan, directory)`` then ``gan.fit(..., initial_epoch=initial_epoch)``
+continues where it stopped: the weights, both optimizers' state and the random generators'
+state are restored, so the resumed run is the run that was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import keras
+import numpy as np
+
+from prodimg_lib.generation.callbacks import TrainingDiverged
+
+if TYPE_CHECKING:  # only for the annotations: the GAN model imports this module
+    from prodimg_lib.generation.gan import GAN
+
+__all__ = [
+    "CheckpointError",
+    "GANCheckpoint",
+    "save_checkpoint",
+    "list_checkpoints",
+    "latest_checkpoint",
+    "load_state",
+    "restore",
+]
+
+CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{4,})$")
+
+
+TMP_PREFIX = ".tmp-"
+
+
+STATE_FORMAT = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be written or restored (the message says why and what to do)."""
+
+
+def list_checkpoints(directory) -> list[Path]:
+    """Complete checkpoints in ``directory`` (``epoch-NNNN`` folders with a state.json), oldest first.
+
+    Temporary folders of a write that never finished (``.tmp-*``) are ignored.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match and path.is_dir() and (path / "state.json").is_file():
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found)]
+
+
+def latest_checkpoint(directory) -> Path | None:
+    """The newest complete checkpoint in ``directory``, or None when there is none."""
+    found = list_checkpoints(directory)
+    return found[-1] if found else None
+
+
+def load_state(checkpoint) -> dict:
+    """The ``state.json`` of a checkpoint: ``epoch``, ``history`` (name -> list over epochs) and settings."""
+    return json.loads((Path(checkpoint) / "state.json").read_text())
+
+
+def _save_variables(path: Path, variables) -> list[str]:
+    np.savez(path, **{f"v{i:04d}": keras.ops.convert_to_numpy(v) for i, v in enumerate(variables)})
+    return [v.path for v in variables]
+
+
+def _load_variables(path: Path, variables, what: str, skip=lambda v: False) -> None:
+    """Assign the arrays saved by :func:`_save_variables` to ``variables``, in order, checking shapes."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = [npz[f"v{i:04d}"] for i in range(len(npz.files))]
+    if len(arrays) != len(variables):
+        raise CheckpointError(
+            f"{path.name} holds {len(arrays)} {what} variables but this model has {len(variables)}: "
+            "the checkpoint was written for different models or optimizers"
+        )
+    for variable, array in zip(variables, arrays):
+        if tuple(variable.shape) != array.shape:
+            raise CheckpointError(
+                f"{what} variable {variable.path} has shape {tuple(variable.shape)} but the checkpoint has "
+                f"{array.shape}: it was written for different models (another width or latent_dim?)"
+            )
+    for variable, array in zip(variables, arrays):
+        if not skip(variable):
+            variable.assign(array)
+
+
+def _check_same_weights(saved: keras.Model, model: keras.Model, what: str) -> None:
+    got = [tuple(w.shape) for w in saved.weights]
+    want = [tuple(w.shape) for w in model.weights]
+    if got != want:
+        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        detail = (
+            f"weight {first} ({model.weights[first].path}) has shape {want[first]} here but {got[first]} in the checkpoint"
+            if first < min(len(got), len(want))
+            else f"{len(got)} weights in the checkpoint, {len(want)} here"
+        )
+        raise CheckpointError(
+            f"{what} does not fit this GAN: {detail}. Build the GAN exactly as the saved one "
+            "(same builder, width, latent_dim and image_shape)"
+        )
+
+
+def _rng_variables(gan: GAN) -> list:
+    """The states of every random generator of the GAN: its noise and the dropout layers' streams."""
+    return [v for v in gan.non_trainable_variables if v.path.endswith("seed_generator_state")]
+
+
+def _built_optimizer_variables(optimizer, model):
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    return optimizer.variables
+
+
+def _fsync_files(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _remove_folder(path: Path) -> None:
+    """Delete a folder so that no half-deleted copy can look complete: rename, then remove."""
+    trash = path.with_name(f"{TMP_PREFIX}delete-{path.name}-{os.getpid()}-{time.time_ns()}")
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _jsonable(value):
+    value = np.asarray(keras.ops.convert_to_numpy(value))
+    return value.item() if value.ndim == 0 else value.tolist()
+
+
+def save_checkpoint(gan: GAN, directory, epoch: int, history: dict | None = None) -> Path:
+    """Write a complete checkpoint of ``gan`` after ``epoch`` epochs, atomically; return its folder.
+
+    Contents of ``directory/epoch-NNNN/``: ``generator.keras`` and ``discriminator.keras``
+    (each loads on its own with ``keras.models.load_model``), ``d_optimizer.npz`` and
+    ``g_optimizer.npz`` (the optimizers' variables, in order), ``rng.npz`` (the random
+    generators' states) and ``state.json`` (the epoch, the history, the settings).
+    Everything is written into a temporary folder in ``directory`` that is renamed to
+    ``epoch-NNNN`` at the end (a rename is atomic on POSIX file systems): the folder either
+    exists complete or not at all.
+    """
+    if not hasattr(gan, "d_optimizer"):
+        raise CheckpointError("compile the GAN before saving a checkpoint: the optimizers are part of it")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"epoch-{epoch:04d}"
+    if final.exists():
+        raise CheckpointError(f"{final} already exists; delete it or write to another directory")
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{final.name}-", dir=directory))
+    try:
+        gan.generator.save(tmp / "generator.keras")
+        gan.discriminator.save(tmp / "discriminator.keras")
+        d_paths = _save_variables(tmp / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator))
+        g_paths = _save_variables(tmp / "g_optimizer.npz", _built_optimizer_variables(gan.g_optimizer, gan.generator))
+        rng_paths = _save_variables(tmp / "rng.npz", _rng_variables(gan))
+        state = {
+            "format": STATE_FORMAT,
+            "epoch": int(epoch),
+            "history": history or {},
+            "latent_dim": gan.latent_dim,
+            "conditional": gan.conditional,
+            "num_classes": gan.num_classes,
+            "image_shape": list(gan.image_shape),
+            "loss": gan.loss_kind,
+            "label_smoothing": gan.label_smoothing,
+            "variables": {"d_optimizer": d_paths, "g_optimizer": g_paths, "rng": rng_paths},
+            "keras_version": keras.__version__,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        (tmp / "state.json").write_text(json.dumps(state, indent=1))
+        _fsync_files(tmp)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def restore(gan: GAN, directory, *, checkpoint=None, missing_ok: bool = False) -> int:
+    """Load the newest complete checkpoint of ``directory`` into ``gan``; return its epoch.
+
+    Restores the generator's and discriminator's weights (BatchNorm statistics included),
+    both optimizers' variables (step count, Adam moments) and the random generators'
+    states, so that ``gan.fit(dataset, epochs=E, initial_epoch=restore(gan, directory))``
+    continues the interrupted run. The learning rate is the one ``gan`` was compiled
+    with (so that a run can be resumed with a lower one); it is not overwritten.
+
+    ``gan`` must be built like the saved one (same builders, widths and latent_dim) and
+    compiled. With a shuffled data set, batches come in a different order after resuming.
+
+    Args:
+        checkpoint: a specific ``epoch-NNNN`` folder instead of the newest.
+        missing_ok: return 0 (start from scratch) instead of raising when there is no checkpoint.
+
+    Raises:
+        FileNotFoundError: no complete checkpoint (and not ``missing_ok``).
+        CheckpointError: ``gan`` is not compiled, or the checkpoint does not fit it.
+    """
+    path = Path(checkpoint) if checkpoint is not None else latest_checkpoint(directory)
+    if path is None:
+        if missing_ok:
+            return 0
+        raise FileNotFoundError(f"no complete checkpoint (epoch-NNNN folder) in {directory}")
+    if not hasattr(gan, "d_optimizer"):
+        raise CheckpointError("compile the GAN (with the same kind of optimizers) before restoring it")
+    state = load_state(path)
+    if state.get("format") != STATE_FORMAT:
+        raise CheckpointError(f"{path} has checkpoint format {state.get('format')}, this library reads {STATE_FORMAT}")
+    for role, model in (("generator", gan.generator), ("discriminator", gan.discriminator)):
+        saved = keras.models.load_model(path / f"{role}.keras", compile=False)
+        _check_same_weights(saved, model, f"the {role} in {path}")
+        model.set_weights(saved.get_weights())
+    is_lr = lambda v: v.path.endswith("learning_rate")  # noqa: E731
+    _load_variables(path / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator), "d_optimizer", is_lr)
+    _load_variables(path / "g_optimizer.npz", _built_optimizer_variables(gan.g_optimizer, gan.generator), "g_optimizer", is_lr)
+    _load_variables(path / "rng.npz", _rng_variables(gan), "random generator")
+    return int(state["epoch"])
+
+
+class GANCheckpoint(keras.callbacks.Callback):
+    """Write a complete checkpoint after every epoch (see :func:`save_checkpoint`); keep the newest ``keep``.
+
+    ``state.json`` carries the history of *all* epochs so far: when a run resumes from a
+    checkpoint, its history is continued. A directory holding checkpoints newer than the
+    epoch training starts from is refused (it belongs to another run): restore from it,
+    or use a fresh directory.
+
+    Args:
+        directory: the checkpoint folder (created if missing).
+        keep: how many of the newest checkpoints to keep (>= 1).
+
+    Attributes:
+        history: name -> list of epoch values (with ``"epoch"``: the epoch numbers).
+    """
+
+    def __init__(self, directory, keep: int = 2):
+        super().__init__()
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise ValueError(f"keep must be a positive integer, got {keep!r}")
+        self.directory, self.keep = Path(directory), keep
+        self.history: dict | None = None
+
+    def on_train_begin(self, logs=None):
+        self.history = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.history is not None:
+            return
+        newer = [p for p in list_checkpoints(self.directory) if int(CHECKPOINT_PATTERN.match(p.name).group(1)) > epoch]
+        if newer:
+            raise CheckpointError(
+                f"{self.directory} already holds {newer[-1].name}, but this run starts after epoch {epoch}. "
+                f"To continue that run: initial_epoch = restore(gan, {str(self.directory)!r}); to start over, "
+                "delete the folder or use another one"
+            )
+        previous = self.directory / f"epoch-{epoch:04d}"
+        self.history = load_state(previous)["history"] if epoch > 0 and (previous / "state.json").is_file() else {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        for name, value in logs.items():
+            if name.endswith("loss") and not np.isfinite(float(keras.ops.convert_to_numpy(value))):
+                raise TrainingDiverged(epoch + 1, name, float(keras.ops.convert_to_numpy(value)))
+        self.history.setdefault("epoch", []).append(epoch + 1)
+        for name, value in logs.items():
+            self.history.setdefault(name, []).append(_jsonable(value))
+        save_checkpoint(self.model, self.directory, epoch + 1, self.history)
+        for old in list_checkpoints(self.directory)[: -self.keep]:
+            _remove_folder(old)
+        for stale in self.directory.glob(f"{TMP_PREFIX}*"):  # left by writes that never finished
+            shutil.rmtree(stale, ignore_errors=True)
