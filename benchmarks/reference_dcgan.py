@@ -65,6 +65,28 @@ LEARNING_RATE = 1e-4
 WIDTH = 64  # the tutorial's generator has 4*64 = 256, 128, 64 filters; its discriminator 64, 128
 
 
+def require_tensorflow():
+    """TensorFlow, for the tutorial's ``tf.function`` and tapes; a clear error where it cannot run.
+
+    The tutorial is TensorFlow code, so it needs TensorFlow installed *and* Keras on the
+    TensorFlow backend (its Keras models must hold TensorFlow variables for the tapes).
+
+    Raises:
+        RuntimeError: TensorFlow is missing, or Keras runs on another backend.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise RuntimeError(f"the TensorFlow tutorial's DCGAN runs on Keras's tensorflow backend only (this is {backend}): "
+                           "run the GAN benchmark with KERAS_BACKEND=tensorflow for its row")
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise RuntimeError("the TensorFlow tutorial's DCGAN needs TensorFlow: pip install tensorflow-cpu") from exc
+    return tf
+
+
 def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -138,7 +160,7 @@ def make_dataset(images, batch_size: int = BATCH_SIZE, seed: int | None = 0):
     Raises:
         ValueError: images of the wrong shape or range, or fewer than one batch of them.
     """
-    import tensorflow as tf
+    tf = require_tensorflow()
 
     from prodimg_lib.data import as_model_images
 
@@ -163,7 +185,7 @@ class TutorialDCGAN:
     def __init__(self, noise_dim: int = NOISE_DIM, width: int = WIDTH, batch_size: int = BATCH_SIZE,
                  learning_rate: float = LEARNING_RATE, seed: int | None = 0):
         import keras
-        import tensorflow as tf
+        tf = require_tensorflow()
 
         if seed is not None:
             keras.utils.set_random_seed(int(seed))
@@ -180,19 +202,19 @@ class TutorialDCGAN:
 
     def discriminator_loss(self, real_output, fake_output):
         """``BCE(1, real) + BCE(0, fake)`` on logits."""
-        import tensorflow as tf
+        tf = require_tensorflow()
 
         return (self.cross_entropy(tf.ones_like(real_output), real_output)
                 + self.cross_entropy(tf.zeros_like(fake_output), fake_output))
 
     def generator_loss(self, fake_output):
         """``BCE(1, fake)`` on logits (non-saturating)."""
-        import tensorflow as tf
+        tf = require_tensorflow()
 
         return self.cross_entropy(tf.ones_like(fake_output), fake_output)
 
     def _train_step(self, images):
-        import tensorflow as tf
+        tf = require_tensorflow()
 
         noise = tf.random.normal([self.batch_size, self.noise_dim])
         with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:

@@ -7,7 +7,7 @@ import platform
 import sys
 from importlib import metadata
 
-__all__ = ["gpu_names", "environment_report", "format_report", "quiet_tensorflow"]
+__all__ = ["gpu_names", "gpu_supports_bfloat16", "environment_report", "format_report", "quiet_tensorflow"]
 
 
 def quiet_tensorflow() -> None:
@@ -63,6 +63,40 @@ def gpu_names() -> list[str]:
 
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
+
+
+def _compute_capabilities() -> list[tuple[int, int]]:
+    """(major, minor) CUDA compute capability of each GPU the active backend sees."""
+    import keras
+
+    backend = keras.backend.backend()
+    found = []
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            found.append(tuple(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))))
+    elif backend == "jax":
+        import jax
+
+        for device in jax.devices():
+            if device.platform == "gpu":
+                major, _, minor = str(getattr(device, "compute_capability", "0.0")).partition(".")
+                found.append((int(major or 0), int(minor or 0)))
+    elif backend == "torch":
+        import torch
+
+        found = [tuple(torch.cuda.get_device_capability(i)) for i in range(torch.cuda.device_count())]
+    return found
+
+
+def gpu_supports_bfloat16() -> bool:
+    """True when every visible GPU computes bfloat16 natively (NVIDIA Ampere or newer: capability 8.0+).
+
+    Older GPUs, such as Colab's T4 (7.5), emulate bfloat16 slowly; there the course keeps float32.
+    """
+    capabilities = _compute_capabilities()
+    return bool(capabilities) and all(major >= 8 for major, _ in capabilities)
 
 
 def environment_report() -> dict[str, object]:

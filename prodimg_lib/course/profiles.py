@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-__all__ = ["Profile", "PROFILES", "get_profile", "default_profile_name", "ENV_PROFILE"]
+__all__ = ["Profile", "PROFILES", "get_profile", "default_profile_name", "configure_keras", "ENV_PROFILE"]
 
 ENV_PROFILE = "PRODIMG_PROFILE"
 
@@ -42,6 +42,13 @@ class Profile:
         sr_epochs: epochs of each super-resolution model (notebook 08).
         restore_epochs: epochs of the denoiser (notebook 09); the inpainting network trains 1.5 times as many.
         tone_epochs: epochs of the low-light curve estimator (notebook 10).
+        precision: Keras dtype policy of the course's models: "float32", or "mixed_bfloat16"
+            (layers compute in bfloat16, weights, outputs and losses stay float32), or "auto":
+            mixed_bfloat16 on GPUs that compute bfloat16 natively, float32 elsewhere (see
+            :func:`configure_keras`).
+        xla: compile the training steps with XLA. JAX always does; with ``xla=True``
+            TensorFlow does too. PyTorch never does (Keras's ``jit_compile=True`` there means
+            ``torch.compile``, another compiler, slow to start); see :attr:`jit_compile`.
     """
 
     name: str
@@ -57,6 +64,15 @@ class Profile:
     sr_epochs: int = 1
     restore_epochs: int = 1
     tone_epochs: int = 1
+    precision: str = "float32"
+    xla: bool = False
+
+    @property
+    def jit_compile(self) -> bool | str:
+        """The ``jit_compile`` argument of ``compile`` for this profile on the active backend."""
+        import keras
+
+        return True if self.xla and keras.backend.backend() == "tensorflow" else "auto"
 
     @property
     def data_name(self) -> str:
@@ -109,6 +125,8 @@ PROFILES: dict[str, Profile] = {
         sr_epochs=20,
         restore_epochs=20,
         tone_epochs=30,
+        precision="auto",
+        xla=True,
     ),
 }
 
@@ -142,3 +160,25 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
             raise ValueError(f"unknown profile field(s) {sorted(unknown)}; fields are {list(Profile.__dataclass_fields__)}")
         profile = replace(profile, **overrides)
     return profile
+
+
+def configure_keras(profile: Profile) -> str:
+    """Set Keras's global dtype policy for ``profile`` before its models are built; return the policy.
+
+    ``precision="auto"`` gives ``mixed_bfloat16`` where every GPU computes bfloat16 natively
+    (:func:`prodimg_lib.course.env.gpu_supports_bfloat16`) and ``float32`` elsewhere (a CPU,
+    or an older GPU that would emulate it). bfloat16 keeps float32's exponent range, so
+    unlike float16 it needs no loss scaling; the course's models keep their outputs in float32
+    and the losses are computed in float32.
+    """
+    import keras
+
+    policy = profile.precision
+    if policy == "auto":
+        from prodimg_lib.course.env import gpu_supports_bfloat16
+
+        policy = "mixed_bfloat16" if gpu_supports_bfloat16() else "float32"
+    if policy not in ("float32", "mixed_bfloat16"):
+        raise ValueError(f"precision must be 'float32', 'mixed_bfloat16' or 'auto', got {profile.precision!r}")
+    keras.mixed_precision.set_global_policy(policy)
+    return policy

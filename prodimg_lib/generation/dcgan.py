@@ -109,7 +109,8 @@ def _generator_body(x, width: int, image_shape: tuple[int, int, int]):
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
         x = layers.BatchNormalization(name=f"up{i}_bn")(x)
         x = layers.ReLU(name=f"up{i}_relu")(x)
-    return layers.Conv2D(channels, 3, padding="same", activation="tanh", name="to_image")(x)
+    # dtype float32: under a mixed-precision policy the images (and so the losses) stay float32.
+    return layers.Conv2D(channels, 3, padding="same", activation="tanh", dtype="float32", name="to_image")(x)
 
 
 def _checked_generator(model: keras.Model, image_shape: tuple) -> keras.Model:
@@ -217,7 +218,7 @@ def build_discriminator(width: int = 64, image_shape=(28, 28, 1), *, dropout: fl
     width, dropout = _positive_int("width", width), _check_dropout(dropout)
     image_shape = _image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    logit = layers.Dense(1, name="logit")(_discriminator_features(images, width, dropout))
+    logit = layers.Dense(1, dtype="float32", name="logit")(_discriminator_features(images, width, dropout))
     return keras.Model(images, logit, name=name)
 
 
@@ -247,7 +248,7 @@ def build_conditional_discriminator(
     unconditional = layers.Dense(1, name="logit")(features)
     label_vec = layers.Embedding(num_classes, n_features, name="label_projection")(labels)
     projection = layers.Dot(axes=1, name="class_match")([label_vec, features])
-    logit = layers.Add(name="conditional_logit")([unconditional, projection])
+    logit = layers.Add(dtype="float32", name="conditional_logit")([unconditional, projection])
     return keras.Model([images, labels], logit, name=name)
 
 

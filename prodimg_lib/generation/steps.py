@@ -71,7 +71,18 @@ def combined_optimizer(generator, discriminator, d_optimizer, g_optimizer):
     It is built here, on both models' weights, which builds each optimizer on its own
     model's weights: the TensorFlow trainer never builds ``model.optimizer`` itself, and an
     unbuilt ``MultiOptimizer`` fails in ``finalize_variable_values`` at the end of ``fit``.
+
+    ``MultiOptimizer`` is new in Keras 3.15. With an older Keras this returns None
+    (``model.optimizer`` is then None, which the TensorFlow and PyTorch trainers accept),
+    and the JAX backend, whose trainer needs ``model.optimizer.variables``, is refused.
     """
+    if not hasattr(keras.optimizers, "MultiOptimizer"):
+        if keras.backend.backend() == "jax":
+            raise RuntimeError(
+                f"training the GAN with the JAX backend needs Keras 3.15 or later (keras.optimizers.MultiOptimizer), "
+                f"this is Keras {keras.__version__}: pip install -U keras, or use the tensorflow or torch backend"
+            )
+        return None
     generator_weights = {id(v) for v in generator.trainable_variables}
 
     def optimizer_for(variable):
@@ -205,16 +216,24 @@ class _StateValues:
     def __getitem__(self, variables):
         """The value of one variable, or the list of values of a list of variables."""
         if isinstance(variables, keras.Variable):
-            return self._values[id(variables)]
+            return self[[variables]][0]
+        self._check(variables)
         return [self._values[id(v)] for v in variables]
 
     def __setitem__(self, variables, values):
         if isinstance(variables, keras.Variable):
             variables, values = [variables], [values]
+        self._check(variables)
         for v, x in zip(variables, values, strict=True):
-            if id(v) not in self._values:
-                raise KeyError(f"{v.path} is not in the GAN's JAX state")
             self._values[id(v)] = x
+
+    def _check(self, variables):
+        missing = [v.path for v in variables if id(v) not in self._values]
+        if missing:
+            raise KeyError(
+                f"{missing[0]} is not in the JAX trainer's state (the state holds model.optimizer.variables): "
+                "compile the GAN with optimizer=combined_optimizer(...)"
+            )
 
     def state(self):
         """The state in the trainer's layout, with the values set since."""
