@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+from keras import ops
 import pytest
 
 from prodimg_lib.course.exercises import dcgan as exercises
@@ -20,9 +21,9 @@ def test_shapes_for_several_widths_and_latent_dims(latent_dim, width):
     assert g.output_shape == (None, 28, 28, 1)
     assert d.input_shape == (None, 28, 28, 1)
     assert d.output_shape == (None, 1)
-    images = np.asarray(g(_noise(3, latent_dim), training=False))
+    images = ops.convert_to_numpy(g(_noise(3, latent_dim), training=False))
     assert images.shape == (3, 28, 28, 1)
-    assert np.asarray(d(images, training=False)).shape == (3, 1)
+    assert ops.convert_to_numpy(d(images, training=False)).shape == (3, 1)
     assert dcgan.check_compatible(g, d) == (28, 28, 1)
     # the layers widen with `width`: 4w, 2w and w filters in G, w, 2w and 4w in D
     assert g.get_layer("up1").filters == 2 * width and g.get_layer("up2").filters == width
@@ -46,7 +47,7 @@ def test_other_image_shapes_work_when_multiples_of_four():
 def test_generator_output_stays_in_minus_one_one_even_for_extreme_noise():
     g = dcgan.build_generator(16, 4)
     for scale in (1.0, 1e3):
-        out = np.asarray(g(_noise(8, 16, scale=scale), training=False))
+        out = ops.convert_to_numpy(g(_noise(8, 16, scale=scale), training=False))
         assert np.all(np.isfinite(out)) and out.min() >= -1.0 and out.max() <= 1.0
     assert g.get_layer("to_image").activation.__name__ == "tanh"
 
@@ -112,10 +113,10 @@ def test_conditional_models_take_inputs_in_the_documented_order():
 
     noise = np.repeat(_noise(1, 12), 3, axis=0)  # the same noise three times
     labels = np.array([0, 7, 9])
-    images = np.asarray(g([noise, labels], training=False))
+    images = ops.convert_to_numpy(g([noise, labels], training=False))
     assert images.shape == (3, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
     assert not np.allclose(images[0], images[1]) and not np.allclose(images[1], images[2])  # the label matters
-    logits = np.asarray(d([np.repeat(images[:1], 3, axis=0), labels], training=False))
+    logits = ops.convert_to_numpy(d([np.repeat(images[:1], 3, axis=0), labels], training=False))
     assert logits.shape == (3, 1) and len(np.unique(logits.round(7))) == 3  # so does the label for D
 
 
@@ -130,7 +131,7 @@ def test_saved_generator_loads_in_safe_mode_with_identical_outputs(tmp_path, con
     path = tmp_path / "generator.keras"
     g.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
-    np.testing.assert_array_equal(np.asarray(loaded(inputs, training=False)), np.asarray(g(inputs, training=False)))
+    np.testing.assert_array_equal(ops.convert_to_numpy(loaded(inputs, training=False)), ops.convert_to_numpy(g(inputs, training=False)))
 
 
 def test_models_use_only_standard_keras_layers():
@@ -153,7 +154,7 @@ def test_saved_conditional_discriminator_loads_with_identical_outputs(tmp_path):
     d.save(tmp_path / "d.keras")
     loaded = keras.models.load_model(tmp_path / "d.keras")
     np.testing.assert_allclose(
-        np.asarray(loaded([images, labels], training=False)), np.asarray(d([images, labels], training=False)), rtol=0, atol=0
+        ops.convert_to_numpy(loaded([images, labels], training=False)), ops.convert_to_numpy(d([images, labels], training=False)), rtol=0, atol=0
     )
 
 

@@ -11,10 +11,8 @@ state are restored, so the resumed run is the run that was interrupted.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
+from prodimg_lib.files import TMP_PREFIX, atomic_folder, remove_folder
 from prodimg_lib.generation.callbacks import TrainingDiverged
 
 if TYPE_CHECKING:  # only for the annotations: the GAN model imports this module
@@ -40,7 +39,6 @@ __all__ = [
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{4,})$")
 
 
-TMP_PREFIX = ".tmp-"
 
 
 STATE_FORMAT = 1
@@ -129,17 +127,6 @@ def _built_optimizer_variables(optimizer, model):
     return optimizer.variables
 
 
-def _fsync_files(folder: Path) -> None:
-    for path in folder.iterdir():
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
-
-
-def _remove_folder(path: Path) -> None:
-    """Delete a folder so that no half-deleted copy can look complete: rename, then remove."""
-    trash = path.with_name(f"{TMP_PREFIX}delete-{path.name}-{os.getpid()}-{time.time_ns()}")
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _jsonable(value):
@@ -165,8 +152,7 @@ def save_checkpoint(gan: GAN, directory, epoch: int, history: dict | None = None
     final = directory / f"epoch-{epoch:04d}"
     if final.exists():
         raise CheckpointError(f"{final} already exists; delete it or write to another directory")
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{final.name}-", dir=directory))
-    try:
+    with atomic_folder(final) as tmp:  # written into a temporary folder, renamed to epoch-NNNN at the end
         gan.generator.save(tmp / "generator.keras")
         gan.discriminator.save(tmp / "discriminator.keras")
         d_paths = _save_variables(tmp / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator))
@@ -187,11 +173,6 @@ def save_checkpoint(gan: GAN, directory, epoch: int, history: dict | None = None
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         (tmp / "state.json").write_text(json.dumps(state, indent=1))
-        _fsync_files(tmp)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
@@ -285,6 +266,6 @@ class GANCheckpoint(keras.callbacks.Callback):
             self.history.setdefault(name, []).append(_jsonable(value))
         save_checkpoint(self.model, self.directory, epoch + 1, self.history)
         for old in list_checkpoints(self.directory)[: -self.keep]:
-            _remove_folder(old)
+            remove_folder(old)
         for stale in self.directory.glob(f"{TMP_PREFIX}*"):  # left by writes that never finished
             shutil.rmtree(stale, ignore_errors=True)

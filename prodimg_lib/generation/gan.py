@@ -47,12 +47,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import ops
 
 from prodimg_lib.generation.callbacks import DivergenceGuard, SampleGrid, make_gif, sample_files
 from prodimg_lib.generation.checkpoint import GANCheckpoint, latest_checkpoint, load_state, restore
 from prodimg_lib.generation.dcgan import check_compatible, is_conditional, num_classes_of
-from prodimg_lib.generation.losses import LOSS_KINDS, d_loss_from_logits, g_loss_from_logits
+from prodimg_lib.generation.losses import LOSS_KINDS
 from prodimg_lib.generation import steps
 from prodimg_lib.generation.sampling import fixed_noise
 
