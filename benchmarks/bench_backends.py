@@ -14,16 +14,22 @@ What it measures, each Keras backend (TensorFlow, JAX, PyTorch) in its own subpr
 3. a reference row: the TensorFlow tutorial's DCGAN (:mod:`benchmarks.reference_dcgan`), its own
    ``tf.function`` loop, on TensorFlow only;
 
-each in float32 and under the mixed-precision policies ``mixed_bfloat16`` and ``mixed_float16``,
-with ``jit_compile`` off and on (TensorFlow: XLA; JAX: ``jax.jit``, off means op-by-op;
-PyTorch: ``torch.compile``). Keras's default (``jit_compile="auto"``) is off on a CPU-only
-TensorFlow, on for JAX and off for PyTorch; the table marks the default.
+each in float32 and under the mixed-precision policy ``mixed_bfloat16`` with ``jit_compile`` off
+and on (TensorFlow: XLA; JAX: ``jax.jit``, off means op-by-op; PyTorch: ``torch.compile``), and
+under ``mixed_float16`` with the backend's default only (``--full-matrix``: both). Keras's default
+(``jit_compile="auto"``) is off on a CPU-only TensorFlow, on for JAX and off for PyTorch; the
+table marks the default. A configuration that fails is a row with its error; one that runs past
+``config_timeout`` seconds is stopped (``torch.compile`` can take many minutes on a small CPU),
+and the backend's later ``jit_compile=True`` configurations are then skipped, with that reason.
 
 Timing: a timer callback notes the clock at the end of every batch (Keras turns the logs into
 Python numbers before calling a callback, so each step has finished). The first
 ``warmup`` steps (tracing, compiling) are left out; the images per second are those of the
-next ``steps`` steps (fewer when a configuration's ``max_seconds`` runs out first; the
-row says how many). Inputs are synthetic random images in [-1, 1]: the speed does not depend
+next ``steps`` steps (fewer when a configuration's ``max_seconds``, twice that for the float32
+rows that compare the backends, runs out first; the row says how many). Each row also gives
+the process's CPU seconds per step and the cores it kept busy (CPU seconds / wall seconds):
+on a CPU shared with other jobs that, with the load average, says how much of the machine the
+measurement had. Inputs are synthetic random images in [-1, 1]: the speed does not depend
 on the pixel values.
 
 FLOPs: :func:`forward_macs` counts the multiply-adds of the Conv2D, Conv2DTranspose and Dense
@@ -362,6 +368,9 @@ def default_configs(backend: str, precisions=PRECISIONS, jit_modes=JIT_MODES, mo
         for p in precisions:
             modes = jit_modes if (full_matrix or p != "mixed_float16") else [default_jit(backend)]
             configs += [{"model": m, "precision": p, "jit": j} for j in modes]
+    # jit_compile=False first: a compiler interrupted at its time limit (torch.compile) cannot then
+    # leave anything behind for the configurations that do not use it
+    configs.sort(key=lambda c: bool(c["jit"]))
     if reference and backend == "tensorflow":
         configs.append({"model": "reference", "precision": "float32", "jit": False})
     return configs
@@ -385,10 +394,12 @@ def _step_timer(warmup: int, steps: int, max_seconds: float):
             super().__init__()
             self.start = None
             self.ends: list[float] = []
+            self.cpu_ends: list[float] = []  # the process's CPU time (all threads) at the same moments
             self.last_logs: dict = {}
 
         def on_train_begin(self, logs=None):
             self.start = time.perf_counter()
+            self.cpu_start = time.process_time()
 
         def on_train_batch_end(self, batch, logs=None):
             # The logs are Python numbers here (Keras converts them before calling a non-async
@@ -396,6 +407,7 @@ def _step_timer(warmup: int, steps: int, max_seconds: float):
             self.last_logs = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
             now = time.perf_counter()
             self.ends.append(now)
+            self.cpu_ends.append(time.process_time())
             timed = len(self.ends) - warmup
             if timed >= steps or (timed >= MIN_TIMED_STEPS and now - self.ends[warmup - 1] >= max_seconds):
                 self.model.stop_training = True
@@ -409,7 +421,13 @@ def _timing(timer, warmup: int, batch_size: int) -> dict:
         raise RuntimeError(f"only {len(ends)} steps ran, fewer than the {warmup} warm-up steps + 1")
     steps = np.diff(np.asarray([ends[warmup - 1] if warmup else timer.start] + ends[warmup:]))
     seconds = float(np.sum(steps))
+    cpu = timer.cpu_ends[-1] - (timer.cpu_ends[warmup - 1] if warmup else timer.cpu_start)
     return {
+        # CPU seconds of this process (all its threads) per timed step, and the cores it kept busy on
+        # average (cpu / wall): well under the core count means other jobs took the CPU (or the
+        # backend could not use every core); spinning thread pools count as busy.
+        "cpu_seconds_per_step": cpu / len(steps),
+        "cores_busy": cpu / seconds,
         "warmup_steps": warmup,
         "timed_steps": int(len(steps)),
         "timed_seconds": seconds,
@@ -531,12 +549,14 @@ def _bench_reference(sizes: dict, warmup: int, steps: int, max_seconds: float) -
     dataset = reference_dcgan.make_dataset(_synthetic_images(s["batch_size"] * (warmup + steps)), s["batch_size"], seed=0)
 
     # the same bookkeeping as the fit timer, for the tutorial's hand-written loop
-    timer = types.SimpleNamespace(start=time.perf_counter(), ends=[], last_logs={})
+    timer = types.SimpleNamespace(start=time.perf_counter(), cpu_start=time.process_time(), ends=[], cpu_ends=[],
+                                  last_logs={})
     for batch in dataset:
         gen_loss, disc_loss = model.train_step(batch)
         timer.last_logs = {"g_loss": float(gen_loss), "d_loss": float(disc_loss)}  # waits for the step
         now = time.perf_counter()
         timer.ends.append(now)
+        timer.cpu_ends.append(time.process_time())
         timed = len(timer.ends) - warmup
         if timed >= steps or (timed >= MIN_TIMED_STEPS and now - timer.ends[warmup - 1] >= max_seconds):
             break
@@ -556,6 +576,8 @@ def _run_one(config: dict, sizes: dict, warmup: int, steps: int, max_seconds: fl
     import keras
 
     precision, jit, name = config["precision"], bool(config["jit"]), config["model"]
+    if precision == "float32":  # the rows that compare the backends: twice the timing budget
+        max_seconds = 2 * max_seconds
     keras.mixed_precision.set_global_policy(precision)
     try:
         check = precision != "float32"
@@ -614,7 +636,10 @@ def run_configs(configs, sizes: dict, *, steps: int = DEFAULT_STEPS, warmup: int
     rows = []
     use_alarm = bool(config_timeout) and hasattr(signal, "SIGALRM")
 
+    fired = []
+
     def on_alarm(signum, frame):
+        fired.append(True)
         raise ConfigTimeout(f"stopped after {config_timeout:.0f} s (building, compiling and training)")
 
     jit_timed_out = None  # a jit configuration that ran past the limit: the later ones are skipped
@@ -630,6 +655,7 @@ def run_configs(configs, sizes: dict, *, steps: int = DEFAULT_STEPS, warmup: int
                 emit("row", row)
             continue
         start = time.perf_counter()
+        fired.clear()
         previous = signal.signal(signal.SIGALRM, on_alarm) if use_alarm else None
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, float(config_timeout))
@@ -643,7 +669,13 @@ def run_configs(configs, sizes: dict, *, steps: int = DEFAULT_STEPS, warmup: int
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
         row["wall_seconds"] = time.perf_counter() - start
-        if config["jit"] and "ConfigTimeout" in row.get("error", ""):
+        if fired and "error" not in row:
+            # The limit passed but the exception never reached us: torch.compile catches errors while it
+            # compiles and falls back to running the step without it, so the figure may be of eager steps.
+            row["warning"] = (f"the {config_timeout:.0f} s limit passed during this configuration and was swallowed "
+                              "(torch.compile falls back to eager on errors): the steps timed may not be compiled")
+            row["error_suppressed"] = True
+        if config["jit"] and ("ConfigTimeout" in row.get("error", "") or row.get("error_suppressed")):
             jit_timed_out = _config_label(row)
         row["load_average_1_5_15_min"] = machine()["load_average_1_5_15_min"]
         rows.append(row)
@@ -830,9 +862,9 @@ def format_backends_table(results: dict) -> str:
     """The results as one Markdown table, with the limit, the convention and the machine under it."""
     sizes = results["sizes"]
     lines = [
-        "| model | backend | precision | jit_compile | images/s | step (ms) | timed steps | first step (s) | GFLOP/s | "
-        "% of peak | % nominal | load (1 min) |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | backend | precision | jit_compile | images/s | step (ms) | timed steps | cores busy | first step (s) | "
+        "GFLOP/s | % of peak | % nominal | load (1 min) |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def pct(x):
@@ -845,20 +877,23 @@ def format_backends_table(results: dict) -> str:
         jit = ("on" if r["jit"] else "off") + (" (default)" if bool(r["jit"]) == bool(r.get("jit_default")) else "")
         if r["model"] == "reference":
             jit = "off (tf.function)"
+        if r.get("warning"):
+            jit += " [limit passed, see note]"
         head = f"| {MODEL_LABELS.get(r['model'], r['model'])} | {r['backend']} | {PRECISION_LABELS.get(r['precision'], r['precision'])} | {jit} |"
         load = r.get("load_average_1_5_15_min", [""])[0]
         if "error" in r:
             error = r["error"].replace("|", "/")[:220]
-            lines.append(f"{head} not measured: {error} | | | | | | | {load} |")
+            lines.append(f"{head} not measured: {error} | | | | | | | | {load} |")
             continue
         lines.append(
             f"{head} {r['images_per_second']:.1f} | {1000 * r['step_seconds_mean']:.0f} | {r['timed_steps']} | "
+            f"{r['cores_busy']:.2f} | "
             f"{r['first_step_seconds']:.1f} | "
             f"{r['gflops_per_second']:.1f} | {pct(r['fraction_of_measured_peak'])} | {pct(r['fraction_of_nominal_peak'])} | {load} |"
         )
     for name, header in results["backends"].items():
         if header and header.get("error") and not any(r["backend"] == name for r in results["rows"]):
-            lines.append(f"| (all) | {name} | | | not measured: {header['error'][:160]} | | | | | | | |")
+            lines.append(f"| (all) | {name} | | | not measured: {header['error'][:160]} | | | | | | | | |")
     peak, nominal = results["peak_gflops"], results["nominal_peak"]
     matmuls = ", ".join(f"{k} {v:.1f}" for k, v in peak["measured_matmul"].items())
     s = results["settings"]
@@ -879,8 +914,9 @@ def format_backends_table(results: dict) -> str:
         f"{e['batch_size']} (14x14 -> 28x28), Adam {e['learning_rate']:g} cosine, MSE; tutorial DCGAN width {t['width']}, "
         f"batch {t['batch_size']}, noise {t['noise_dim']}. Synthetic images in [-1, 1].",
         f"Steady state: {s['warmup']} warm-up steps left out, then up to {s['steps']} timed steps (fewer when "
-        f"{s['max_seconds']:g} s of timing ran out; at least {MIN_TIMED_STEPS}); images/s = real images per second; "
-        "step = mean timed step; first step includes tracing/compiling.",
+        f"{s['max_seconds']:g} s of timing, {2 * s['max_seconds']:g} s for float32, ran out; at least {MIN_TIMED_STEPS}); "
+        "images/s = real images per second; step = mean timed step; cores busy = the process's CPU seconds / wall "
+        "seconds while timed; first step includes tracing/compiling.",
         f"Training FLOPs per image: {flop_text}. {s['flop_convention']}.",
         f"% of peak = GFLOP/s / {peak['limit_used']:.1f} GFLOP/s, the {peak['limit_source']}; measured matmul GFLOP/s: "
         f"{matmuls}. % nominal = / {nominal.get('gflops') or float('nan'):.1f} GFLOP/s = {nominal.get('cores')} cores x "
@@ -889,6 +925,11 @@ def format_backends_table(results: dict) -> str:
         f"Load average (1, 5, 15 min): {m['load_average_1_5_15_min']} at the start, {m.get('load_average_end')} at the "
         f"end; total {results.get('seconds', float('nan')):.0f} s.",
     ]
+    warned = [f"{r['backend']} {_config_label(r)}" for r in results["rows"] if r.get("warning")]
+    if warned:
+        lines.append(f"[limit passed, see note]: {', '.join(warned)}: the {s['config_timeout']:g} s limit passed while "
+                     "compiling and the exception was swallowed (torch.compile falls back to eager on errors), so the "
+                     "timed steps may not be compiled ones.")
     dtype_lines = _dtype_lines(results["rows"])
     if dtype_lines:
         lines += ["", "Mixed precision dtypes (model outputs, loss as computed, logged loss tracker):", *dtype_lines]
@@ -923,8 +964,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP,
                         help=f"warm-up steps left out of the timing (default {DEFAULT_WARMUP})")
     parser.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS,
-                        help=f"stop timing a configuration after this many seconds (default {DEFAULT_MAX_SECONDS:g}; "
-                             f"at least {MIN_TIMED_STEPS} steps)")
+                        help=f"stop timing a configuration after this many seconds, twice that for float32 (default "
+                             f"{DEFAULT_MAX_SECONDS:g}; at least {MIN_TIMED_STEPS} steps)")
     parser.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=list(PRECISIONS))
     parser.add_argument("--jit", nargs="+", default=["off", "on"], choices=["off", "on", "default"],
                         help="jit_compile settings to measure (default: off and on; 'default': the backend's "

@@ -1,12 +1,27 @@
-"""Figures used across the course: image grids (as arrays and as figures), comparison panels, result tables."""
+"""Every image grid, comparison panel and results table of the course.
+
+One family of functions shows several images together:
+
+- :func:`grid_image` tiles images into one uint8 picture (the one tiling function: sample
+  grids, contact sheets, :func:`side_by_side` are built with it);
+- :func:`side_by_side`: a before/after picture of two images of different sizes;
+- :func:`image_grid` and :func:`class_grid`: a matplotlib figure of images with titles and row labels;
+- :func:`compare_panels`: before / after / reference panels with enlarged crops;
+- :func:`figure_png`: a figure as PNG bytes (to save it, e.g. with :mod:`prodimg_lib.files`);
+- :func:`results_table`: the Markdown table of the enhancement results.
+"""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 
 from prodimg_lib.data import from_minus_one_one
+from prodimg_lib.data.pixels import as_photo, check_pixel_values
 
-__all__ = ["to_display", "grid_image", "image_grid", "class_grid", "compare_panels", "results_table"]
+__all__ = ["to_display", "grid_image", "side_by_side", "image_grid", "class_grid", "compare_panels", "figure_png",
+           "results_table"]
 
 
 def to_display(images: np.ndarray) -> np.ndarray:
@@ -18,69 +33,122 @@ def to_display(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         out = images.astype(np.float32) / 255.0
     else:
-        if images.size and (np.nanmin(images) < -1.001 or np.nanmax(images) > 1.001):
-            raise ValueError(
-                f"float images must be in [-1, 1] (model range); got [{np.nanmin(images):.3g}, {np.nanmax(images):.3g}]. "
-                "Convert uint8 photos with to_minus_one_one first or pass them as uint8."
-            )
+        if images.size:
+            check_pixel_values(images, "float images")
         out = from_minus_one_one(images, dtype="float32")
     if out.ndim >= 3 and out.shape[-1] == 1:
         out = out[..., 0]
     return out
 
 
-def grid_image(images, ncols: int | None = None, *, pad: int = 2, pad_value: int = 128, scale: int = 1) -> np.ndarray:
-    """Tile images into one uint8 picture.
+def _tiles(images) -> list[np.ndarray]:
+    """The images to tile, each as uint8 pixels (H, W, C)."""
+    if isinstance(images, (list, tuple)):
+        items = [np.asarray(image) for image in images]
+        shape = f"a list of {len(items)} images"
+    else:
+        array = np.asarray(images)
+        items = list(array) if array.ndim in (3, 4) else []
+        shape = array.shape
+    if not items:
+        raise ValueError(f"images must have shape (n, H, W) or (n, H, W, C) with n >= 1, got {shape}")
+    tiles = []
+    for i, image in enumerate(items):
+        pixels = image if image.dtype == np.uint8 else from_minus_one_one(image)
+        pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+        if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
+            raise ValueError(f"image {i} has shape {image.shape}; expected (H, W), (H, W, 1) or (H, W, 3)")
+        tiles.append(pixels)
+    return tiles
+
+
+def grid_image(images, ncols: int | None = None, *, pad: int = 2, pad_value: int = 128, scale: int = 1,
+               margin: int | None = None) -> np.ndarray:
+    """Tile images into one uint8 picture, row by row.
 
     Args:
         images: (n, H, W, C) or (n, H, W) floats in [-1, 1] (mapped back with
-            :func:`prodimg_lib.data.from_minus_one_one`) or uint8 pixels.
+            :func:`prodimg_lib.data.from_minus_one_one`) or uint8 pixels; or a list of images
+            (H, W) or (H, W, C) of different sizes: each row is then as tall as its tallest
+            image, each column as wide as its widest, and an image sits at the top left of
+            its cell. Grayscale images next to colour ones are shown in grey.
         ncols: images per row (default: about the square root of n).
-        pad: pixels between the images; pad_value: their grey level.
+        pad: pixels between the images; pad_value: their grey level (also of empty cells).
         scale: integer upscaling factor (nearest neighbour), for visibility.
+        margin: pixels around the whole picture (default: ``pad``).
 
     Returns:
-        uint8 array (rows*(H+pad)+pad, ncols*(W+pad)+pad) for grayscale, with a trailing
-        channel axis for colour, times ``scale``.
+        uint8 array (rows*(H+pad)+pad, ncols*(W+pad)+pad) for grayscale (with equal sizes and
+        the default margin), with a trailing channel axis for colour, times ``scale``.
     """
-    images = np.asarray(images)
-    pixels = images if images.dtype == np.uint8 else from_minus_one_one(images)
-    if pixels.ndim == 4 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    if pixels.ndim not in (3, 4) or len(pixels) == 0:
-        raise ValueError(f"images must have shape (n, H, W) or (n, H, W, C) with n >= 1, got {images.shape}")
-    n, h, w = pixels.shape[:3]
+    tiles = _tiles(images)
+    channels = max(t.shape[-1] for t in tiles)
+    tiles = [np.repeat(t, channels // t.shape[-1], axis=-1) for t in tiles]
+    n = len(tiles)
     ncols = int(ncols or int(np.ceil(np.sqrt(n))))
     nrows = int(np.ceil(n / ncols))
-    grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, *pixels.shape[3:]), pad_value, dtype=np.uint8)
-    for i, image in enumerate(pixels):
-        r, c = divmod(i, ncols)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = image
+    margin = pad if margin is None else margin
+    widest = max(t.shape[1] for t in tiles)
+    heights = [max(t.shape[0] for t in tiles[r * ncols:(r + 1) * ncols]) for r in range(nrows)]
+    widths = [max((t.shape[1] for t in tiles[c::ncols]), default=widest) for c in range(ncols)]
+    tops = margin + np.concatenate([[0], np.cumsum(np.add(heights, pad))[:-1]]).astype(int)
+    lefts = margin + np.concatenate([[0], np.cumsum(np.add(widths, pad))[:-1]]).astype(int)
+    grid = np.full((2 * margin + sum(heights) + pad * (nrows - 1), 2 * margin + sum(widths) + pad * (ncols - 1), channels),
+                   pad_value, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        top, left = tops[i // ncols], lefts[i % ncols]
+        grid[top:top + tile.shape[0], left:left + tile.shape[1]] = tile
     if scale > 1:
         grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
-    return grid
+    return grid[..., 0] if channels == 1 else grid
+
+
+def side_by_side(before, after, gap: int = 8) -> np.ndarray:
+    """One uint8 picture: ``before`` enlarged (nearest neighbour) to ``after``'s height, a white gap, ``after``.
+
+    Args:
+        before, after: uint8 (H, W, C) photos, C 1 or 3 (grayscale is shown in grey next to colour).
+        gap: white pixels between them.
+
+    Returns:
+        uint8 (H, W, C), C the larger of the two.
+    """
+    before, after = as_photo(before, "before"), as_photo(after, "after")
+    factor = max(1, round(after.shape[0] / before.shape[0]))
+    big = before.repeat(factor, axis=0).repeat(factor, axis=1)[: after.shape[0]]
+    picture = grid_image([big, after], ncols=2, pad=gap, pad_value=255, margin=0)
+    return picture if picture.ndim == 3 else picture[..., None]
+
+
+def figure_png(fig, *, dpi: int = 120) -> bytes:
+    """A matplotlib figure as PNG bytes, on a white background, cropped to its content."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return buffer.getvalue()
 
 
 def image_grid(images, nrows: int, ncols: int, *, titles=None, row_labels=None, cell_size: float = 1.1, suptitle=None):
-    """Show ``nrows * ncols`` images (uint8 [0, 255] or float [-1, 1]) in a grid; return the figure.
+    """Show images (uint8 [0, 255] or float [-1, 1]) in a grid of ``nrows`` x ``ncols`` cells; return the figure.
 
-    Grayscale images are drawn with a gray colour map on a fixed range (black 0, white 255),
-    so that dark images stay dark.
+    The images fill the grid row by row; cells beyond the last image stay empty (images beyond
+    the grid are not shown). ``titles`` has one title per image. Grayscale images are drawn
+    with a gray colour map on a fixed range (black 0, white 255), so that dark images stay dark.
     """
     import matplotlib.pyplot as plt
 
     shown = to_display(images)
-    if len(shown) < nrows * ncols:
-        raise ValueError(f"need {nrows * ncols} images for a {nrows}x{ncols} grid, got {len(shown)}")
+    if len(shown) == 0:
+        raise ValueError("no images to show")
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * cell_size + (1.4 if row_labels else 0), nrows * cell_size))
     axes = np.asarray(axes).reshape(nrows, ncols)
     for i, ax in enumerate(axes.flat):
-        ax.imshow(shown[i], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        if i < len(shown):
+            ax.imshow(shown[i], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         for side in ax.spines.values():
             side.set_visible(False)
-        if titles is not None:
+        if titles is not None and i < len(shown):
             ax.set_title(str(titles[i]), fontsize=8)
     if row_labels is not None:
         for label, ax in zip(row_labels, axes[:, 0]):

@@ -93,7 +93,7 @@ def test_download_is_verified_and_cached(local_server, isolated_cache):
     fm, source = data.locate_fashion_mnist(sources=[data.Source("download", url, "local mirror")])
     assert source.kind == "download" and len(fm.x_test) == 10000
     assert sorted(p.name for p in isolated_cache.iterdir()) == sorted(
-        f"{name}.gz" for name, _, _ in data._FILES.values()
+        f"{name}.gz" for name, _, _ in fashion_mnist._FILES.values()
     )
     # the cache is now a source of its own
     _, again = data.locate_fashion_mnist(sources=data.default_sources(download=False)[:1])
@@ -224,6 +224,46 @@ def test_check_pixel_values_is_the_shared_range_check():
         data.check_pixel_values(np.zeros((0, 28, 28, 1)))
     with pytest.raises(ValueError, match="NaN"):
         data.check_pixel_values(np.array([np.inf]))
+
+
+def test_as_images_batches_pixels_and_ranges():
+    batch, single = data.as_images(np.zeros((4, 4, 3), np.float32))
+    assert batch.shape == (1, 4, 4, 3) and single
+    x, _ = data.as_images(np.zeros((2, 4, 4, 5), np.float64), channels=None, batch_only=True)
+    assert x.shape == (2, 4, 4, 5) and x.dtype == np.float32
+    with pytest.raises(ValueError, match=r"channel axis with images\[\.\.\., None\]"):
+        data.as_images(np.zeros((2, 4, 4), np.float32), batch_only=True)
+    with pytest.raises(ValueError, match="rank 4"):
+        data.as_images(np.zeros((1, 2, 4, 4, 1), np.float32), batch_only=True)
+    # pixels: uint8 (N, H, W) as load_fashion_mnist gives them, converted to [-1, 1]
+    x, _ = data.as_images(np.full((2, 4, 4), 255, np.uint8), pixels=True)
+    assert x.shape == (2, 4, 4, 1) and (x == 1.0).all()
+    with pytest.raises(TypeError, match="uint8 pixels or float"):
+        data.as_images(np.zeros((2, 4, 4), np.int32), pixels=True)
+    with pytest.raises(TypeError, match="uint8 pixels in \\[0, 255\\]"):
+        data.as_images(np.zeros((2, 4, 4, 1), np.uint8))
+    with pytest.raises(ValueError, match=r"mask must lie in \[0, 1\]"):
+        data.as_images(np.full((1, 2, 2, 1), -1.0), "mask", low=0.0)
+
+
+def test_as_labels_and_photos_and_positive_ints():
+    np.testing.assert_array_equal(data.as_labels([0, 9], 10), [0, 9])
+    with pytest.raises(ValueError, match="one-hot"):
+        data.as_labels(np.eye(3), 3, num_images=3)
+    with pytest.raises(ValueError, match=r"y must have shape \(5,\)"):
+        data.as_labels([0, 1], 3, "y", num_images=5)
+    with pytest.raises(TypeError, match="integer class indices"):
+        data.as_labels([0.0, 1.0], 3)
+    assert data.as_photo(np.zeros((3, 4, 1), np.uint8)).shape == (3, 4, 1)
+    with pytest.raises(ValueError, match=r"one uint8 image \(H, W, 1 or 3\)"):
+        data.as_photo(np.zeros((3, 4, 1), np.float32))
+    assert data.as_raw_images(np.full((2, 3, 3), 7.5)).dtype == np.float64  # kept in its own units
+    assert data.check_positive_int(np.int64(3), "n") == 3
+    for bad, match in ((0, "n must be a positive integer"), (True, "positive integer"), (2.0, "positive integer")):
+        with pytest.raises(ValueError, match=match):
+            data.check_positive_int(bad, "n")
+    with pytest.raises(ValueError, match=r"q must be an integer in \[1, 100\] \(a percentage\)"):
+        data.check_positive_int(101, "q", high=100, hint=" (a percentage)")
 
 
 def test_from_minus_one_one_rejects_nan_and_unknown_dtype():

@@ -165,6 +165,69 @@ def test_saturation_zero_is_grey_and_needs_colour(fashion, photos):
         classical.adjust_saturation(fashion, 1.5)
 
 
+# --- low light and white balance (notebook 10) ------------------------------------------------------
+
+
+def _colour_images(shape=(2, 12, 12, 3), seed=0, low=-0.8, high=0.6):
+    return np.random.default_rng(seed).uniform(low, high, shape).astype(np.float32)
+
+
+def test_levels_gamma_undoes_exposure_and_known_gamma():
+    clean = data.to_minus_one_one(data.load_sample().x_test[:20])[..., None]
+    white = clean.reshape(20, -1).max(axis=1) == 1.0
+    dark = degrade.low_light(clean, gamma=2.0, exposure=np.linspace(0.3, 0.6, 20))
+    out = classical.levels_gamma(dark, gamma=0.5)
+    # exact (up to float rounding) for every image with a white pixel, whatever its exposure
+    assert image_quality.psnr(clean[white], out[white]) > 45
+
+
+def test_auto_gamma_reaches_the_target_mean_for_flat_images():
+    flat = np.full((3, 6, 6, 1), -0.6, np.float32)  # u = 0.2 everywhere
+    out = classical.auto_gamma(flat, target=0.5)
+    np.testing.assert_allclose((out + 1) / 2, 0.5, atol=1e-5)
+    black = np.full((1, 6, 6, 1), -1.0, np.float32)
+    np.testing.assert_array_equal(classical.auto_gamma(black), black)
+    with pytest.raises(ValueError, match="target"):
+        classical.auto_gamma(flat, target=1.0)
+
+
+def test_grey_world_removes_a_gain_cast_and_needs_colour():
+    clean = _colour_images()
+    cast = degrade.colour_cast(clean, gains=(1.15, 1.0, 0.8))
+    balanced = classical.grey_world(cast)
+    means = ((balanced + 1) / 2).mean(axis=(1, 2))
+    np.testing.assert_allclose(means - means.mean(axis=1, keepdims=True), 0.0, atol=1e-5)
+    # without clipping, a cast of gains is undone up to one overall brightness factor per image
+    a, b = (classical.grey_world(cast) + 1) / 2, (classical.grey_world(clean) + 1) / 2
+    np.testing.assert_allclose(a / a.mean(axis=(1, 2, 3), keepdims=True), b / b.mean(axis=(1, 2, 3), keepdims=True),
+                               rtol=1e-4)
+    assert classical.grey_world(cast[0]).shape == (12, 12, 3)
+    with pytest.raises(ValueError, match="colour"):
+        classical.grey_world(np.zeros((1, 4, 4, 1), np.float32))
+
+
+def test_white_patch_makes_the_bright_end_white():
+    clean = _colour_images(low=-0.9, high=1.0)
+    cast = degrade.colour_cast(clean, gains=(0.8, 1.0, 0.7))  # no clipping: all gains <= 1
+    out = classical.white_patch(cast, percentile=100.0)
+    np.testing.assert_allclose(out.reshape(2, -1, 3).max(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(out, classical.white_patch(clean, percentile=100.0), atol=1e-5)
+    with pytest.raises(ValueError, match="colour"):
+        classical.white_patch(np.zeros((1, 4, 4, 1), np.float32))
+    with pytest.raises(ValueError, match="percentile"):
+        classical.white_patch(cast, percentile=0.0)
+
+
+def test_undo_low_light_inverts_degrade_low_light():
+    clean = _colour_images((3, 6, 6, 3), low=-0.9, high=1.0)  # away from black, where the darkening rounds to 0
+    gamma, exposure = np.array([1.5, 2.0, 2.5]), np.array([0.3, 0.5, 1.0])
+    dark = degrade.low_light(clean, gamma=gamma, exposure=exposure)
+    np.testing.assert_allclose(classical.undo_low_light(dark, gamma, exposure), clean, atol=1e-4)
+    assert classical.undo_low_light(dark[0], 2.0, 0.4).shape == (6, 6, 3)
+    with pytest.raises(ValueError, match="exposure"):
+        classical.undo_low_light(dark, 2.0, 1.5)
+
+
 def test_unsharp_mask_raises_edge_contrast(fashion):
     np.testing.assert_allclose(classical.unsharp_mask(fashion, 1.0, 0.0), fashion, atol=1e-6)
     blurred = degrade.blur(fashion, 1.0)

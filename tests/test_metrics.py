@@ -257,8 +257,6 @@ def test_compute_features_from_images():
 
 
 def test_notebook_07_checkers_accept_references_and_explain_mistakes():
-    from scipy import linalg
-
     assert exercises.check_frechet_1d(feature_space.frechet_1d)
     wrong = exercises.check_frechet_1d(lambda m1, s1, m2, s2: (m1 - m2) ** 2 + (s1 ** 2 - s2 ** 2) ** 2)
     assert not wrong and "standard deviations" in wrong.message

@@ -52,6 +52,20 @@ def test_psnr_is_the_mean_of_per_image_psnr():
     assert image_quality.psnr(reference, estimate) == pytest.approx(per_image.mean())
 
 
+def test_psnr_is_skimage_psnr_and_psnr_from_mse_is_its_formula():
+    reference, estimate = _random((3, 9, 7, 3), seed=2), _random((3, 9, 7, 3), seed=3)
+    expected = [peak_signal_noise_ratio(r.astype(np.float64), e.astype(np.float64), data_range=2) for r, e in
+                zip(reference, estimate)]
+    np.testing.assert_array_equal(image_quality.psnr(reference, estimate, reduction="none"), expected)
+    mse = np.mean((reference.astype(np.float64) - estimate) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(image_quality.psnr_from_mse(mse), expected, rtol=1e-12)
+    assert image_quality.psnr_from_mse(0.01) == pytest.approx(10 * math.log10(4 / 0.01))
+    assert image_quality.psnr_from_mse(0.0) == math.inf
+    assert image_quality.psnr_from_mse(0.01, data_range=1.0) == pytest.approx(20.0)
+    with pytest.raises(ValueError, match="cannot be negative"):
+        image_quality.psnr_from_mse([0.1, -0.1])
+
+
 def test_noise_of_sigma_25_gives_about_20_db():
     grey = np.zeros((4, 64, 64, 1), np.float32)
     noisy = degrade.add_gaussian_noise(grey, 25, seed=0)

@@ -41,7 +41,7 @@ def test_quality_gate_gives_reasons():
         pipeline.quality_gate(probabilities, [1, 1], [1.0, 1.0])
 
 
-def test_exports_images_sheet_manifest_and_pairs(tmp_path):
+def test_exports_images_sheet_manifest(tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1)).astype(np.float32)
     paths = pipeline.save_images(images, ["a", "b", "c"], tmp_path / "img")
     assert [p.name for p in paths] == ["a.png", "b.png", "c.png"] and Image.open(paths[0]).size == (28, 28)
@@ -52,8 +52,8 @@ def test_exports_images_sheet_manifest_and_pairs(tmp_path):
     csv_path, json_path = pipeline.write_manifest(rows, tmp_path)
     assert list(csv.DictReader(csv_path.open()))[1]["reasons"] == "unsure; unrealistic"
     assert json.loads(json_path.read_text()) == rows
-    pair = pipeline.side_by_side(np.zeros((10, 12, 1), np.uint8), np.zeros((20, 24, 3), np.uint8))
-    assert pair.shape == (20, 24 + 8 + 24, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img", "manifest.csv", "manifest.json", "sheet.png"], \
+        "no temporary file left behind"
 
 
 def test_exercise_checkers_reject_typical_mistakes():

@@ -1,4 +1,4 @@
-"""Recipes of notebook 10: per-image darkening, classical tone methods, the curve-estimator run, checkers."""
+"""Recipes of notebook 10: per-image darkening, the tuned classical baselines, the curve-estimator run, checkers."""
 
 import keras
 import numpy as np
@@ -6,10 +6,11 @@ import pytest
 
 from prodimg_lib import data
 from prodimg_lib.data import degrade
-from prodimg_lib.evaluation import image_quality
 from prodimg_lib.course.profiles import get_profile
 from prodimg_lib.course.exercises import colour_and_tone as exercises
+from prodimg_lib.enhancement import classical
 from prodimg_lib.enhancement.recipes import tone
+from prodimg_lib.enhancement.recipes.common import TrainedRun
 
 
 @pytest.fixture(scope="module")
@@ -52,40 +53,6 @@ def test_darken_rejects_bad_images():
         tone.darken(np.zeros((2, 4, 4, 1), np.int32))
 
 
-def test_levels_gamma_undoes_exposure_and_known_gamma(sample):
-    clean = data.to_minus_one_one(sample.x_test[:20])[..., None]
-    white = clean.reshape(20, -1).max(axis=1) == 1.0
-    dark = degrade.low_light(clean, gamma=2.0, exposure=np.linspace(0.3, 0.6, 20))
-    out = tone.levels_gamma(dark, gamma=0.5)
-    # exact (up to float rounding) for every image with a white pixel, whatever its exposure
-    assert image_quality.psnr(clean[white], out[white]) > 45
-
-
-def test_auto_gamma_reaches_the_target_mean_for_flat_images():
-    flat = np.full((3, 6, 6, 1), -0.6, np.float32)  # u = 0.2 everywhere
-    out = tone.auto_gamma(flat, target=0.5)
-    np.testing.assert_allclose((out + 1) / 2, 0.5, atol=1e-5)
-    black = np.full((1, 6, 6, 1), -1.0, np.float32)
-    np.testing.assert_array_equal(tone.auto_gamma(black), black)
-    with pytest.raises(ValueError, match="target"):
-        tone.auto_gamma(flat, target=1.0)
-
-
-def test_grey_world_removes_a_gain_cast_and_needs_colour():
-    clean = _colour()
-    cast = degrade.colour_cast(clean, gains=(1.15, 1.0, 0.8))
-    balanced = tone.grey_world(cast)
-    means = ((balanced + 1) / 2).mean(axis=(1, 2))
-    np.testing.assert_allclose(means - means.mean(axis=1, keepdims=True), 0.0, atol=1e-5)
-    # without clipping, a cast of gains is undone up to one overall brightness factor per image
-    a, b = (tone.grey_world(cast) + 1) / 2, (tone.grey_world(clean) + 1) / 2
-    np.testing.assert_allclose(a / a.mean(axis=(1, 2, 3), keepdims=True), b / b.mean(axis=(1, 2, 3), keepdims=True),
-                               rtol=1e-4)
-    assert tone.grey_world(cast[0]).shape == (12, 12, 3)
-    with pytest.raises(ValueError, match="colour"):
-        tone.grey_world(np.zeros((1, 4, 4, 1), np.float32))
-
-
 def test_split_held_out(sample):
     fit, held = tone.split_held_out(np.arange(800))
     assert len(held) == 100 and len(fit) == 700 and held[0] == 700
@@ -107,6 +74,7 @@ def test_train_evaluate_save_and_load(sample, tmp_path):
     fit, held = tone.split_held_out(sample.x_train[:256])
     run = tone.train_curve_estimator(fit, profile, validation=held, verbose=0, log=None)
     assert run.n_train == len(fit) and "val_loss" in run.history and run.seconds > 0
+    assert isinstance(run, TrainedRun) and run.name == "curve estimator"  # the recipes' one run record
     dark, clean, _ = tone.darken(sample.x_test[:30], 0)
     tuned = {"levels_gamma": {"params": dict(tone.PREPARE), "psnr": 0.0}}
     rows, outputs = tone.evaluate(dark, clean, tuned, run)
@@ -120,7 +88,7 @@ def test_train_evaluate_save_and_load(sample, tmp_path):
     # the saved model loads in safe mode and gives the same output
     run.model.save(tmp_path / "tone.keras")
     loaded = keras.models.load_model(tmp_path / "tone.keras", safe_mode=True)
-    x = tone.levels_gamma(dark, **run.prepare)
+    x = classical.levels_gamma(dark, **run.prepare)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), run.model.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(TypeError, match="ToneRun"):
         tone.enhance_images(run.model, dark)
@@ -144,24 +112,12 @@ def test_checkers_accept_the_reference_and_reject_mistakes():
     assert not exercises.check_le_curve(None)
     wrong = exercises.check_le_curve(lambda u, a, iterations: u + a * u)
     assert not wrong and "(1 - u)" in wrong.message
-    assert exercises.check_undo_low_light(tone.undo_low_light)
+    assert exercises.check_undo_low_light(classical.undo_low_light)
     wrong = exercises.check_undo_low_light(lambda d, g, e: 2 * ((d + 1) / 2 / e) ** g - 1)
     assert not wrong and "1 / gamma" in wrong.message
     assert exercises.check_auto_gamma(lambda m, t: np.log(t) / np.log(m))
     wrong = exercises.check_auto_gamma(lambda m, t: np.log(m) / np.log(t))
     assert not wrong and "Upside down" in wrong.message
-    assert exercises.check_grey_world(tone.grey_world)
+    assert exercises.check_grey_world(classical.grey_world)
     assert not exercises.check_grey_world(...)
     assert not exercises.check_grey_world(lambda x: 1 / 0)
-
-
-def test_white_patch_makes_the_bright_end_white():
-    clean = _colour(low=-0.9, high=1.0)
-    cast = degrade.colour_cast(clean, gains=(0.8, 1.0, 0.7))  # no clipping: all gains <= 1
-    out = tone.white_patch(cast, percentile=100.0)
-    np.testing.assert_allclose(out.reshape(2, -1, 3).max(axis=1), 1.0, atol=1e-6)
-    np.testing.assert_allclose(out, tone.white_patch(clean, percentile=100.0), atol=1e-5)
-    with pytest.raises(ValueError, match="colour"):
-        tone.white_patch(np.zeros((1, 4, 4, 1), np.float32))
-    with pytest.raises(ValueError, match="percentile"):
-        tone.white_patch(cast, percentile=0.0)

@@ -29,7 +29,7 @@ def sample():
 def test_shapes_and_range(build, factor, channels):
     model = build(factor, channels, width=8)
     assert model.input_shape == (None, None, None, channels)
-    out = np.asarray(model(_images((2, 7, 5, channels)), training=False))
+    out = keras.ops.convert_to_numpy(model(_images((2, 7, 5, channels)), training=False))
     assert out.shape == (2, 7 * factor, 5 * factor, channels)
     assert out.min() >= -1.0 and out.max() <= 1.0
 

@@ -1,4 +1,4 @@
-"""Figures and tables of prodimg_lib.viz (enhancement panels and results tables)."""
+"""Figures and tables of prodimg_lib.viz: image grids, before/after pictures, enhancement panels, results tables."""
 
 import matplotlib
 
@@ -23,6 +23,38 @@ def close_figures():
 @pytest.fixture(scope="module")
 def fashion():
     return data.to_minus_one_one(data.load_sample().x_test[:3, ..., None])
+
+
+def test_grid_image_tiles_rows_with_padding(fashion):
+    grid = viz.grid_image(fashion, ncols=2, pad=1, pad_value=7)
+    assert grid.shape == (2 * 29 + 1, 2 * 29 + 1) and grid.dtype == np.uint8  # 3 images: 2 rows, 2 columns
+    np.testing.assert_array_equal(grid[1:29, 30:58], data.from_minus_one_one(fashion[1, ..., 0]))
+    assert (grid[30:58, 30:58] == 7).all()  # the empty cell
+    assert viz.grid_image(fashion, scale=2).shape == (2 * (2 * 30 + 2), 2 * (2 * 30 + 2))
+    colour = viz.grid_image(np.zeros((2, 4, 4, 3), np.uint8), ncols=2)
+    assert colour.shape == (8, 14, 3)
+    with pytest.raises(ValueError, match="n >= 1"):
+        viz.grid_image(np.zeros((0, 4, 4), np.uint8))
+
+
+def test_grid_image_of_different_sizes_and_side_by_side():
+    small, large = np.full((10, 12, 1), 50, np.uint8), np.full((20, 24, 3), 200, np.uint8)
+    grid = viz.grid_image([small, large], ncols=2, pad=8, pad_value=255, margin=0)
+    assert grid.shape == (20, 12 + 8 + 24, 3)
+    assert (grid[:10, :12] == 50).all() and (grid[10:, :12] == 255).all() and (grid[:, 20:] == 200).all()
+    pair = viz.side_by_side(small, large)  # the small one enlarged x2 first
+    assert pair.shape == (20, 24 + 8 + 24, 3)
+    assert (pair[:, :24] == 50).all() and (pair[:, 24:32] == 255).all() and (pair[:, 32:] == 200).all()
+    assert viz.side_by_side(small, small).shape == (10, 32, 1)
+    with pytest.raises(ValueError, match="before must be one uint8 image"):
+        viz.side_by_side(small.astype(np.float32), large)
+
+
+def test_image_grid_leaves_the_cells_after_the_last_image_empty(fashion):
+    fig = viz.image_grid(fashion, 2, 2, titles=["a", "b", "c"])
+    assert len(fig.axes) == 4 and [len(ax.get_images()) for ax in fig.axes] == [1, 1, 1, 0]
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", ""]
+    assert viz.figure_png(fig).startswith(b"\x89PNG")
 
 
 def test_compare_panels_one_axis_per_image(fashion):

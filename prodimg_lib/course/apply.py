@@ -20,13 +20,14 @@ enlarged first.
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int
 
 __all__ = ["tiled_predict", "enhance_image", "enhance_folder", "generate_to_folder", "PHOTO_SUFFIXES"]
 
@@ -47,9 +48,10 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     Returns:
         float32 (H * factor, W * factor, 1) in [-1, 1].
     """
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 3 or image.shape[-1] != 1:
-        raise ValueError(f"image must have shape (H, W, 1), got {image.shape}")
+    batch, single = as_images(image, "image", channels=(1,))
+    if not single:
+        raise ValueError(f"image must be one image (H, W, 1), got a batch of shape {batch.shape}")
+    image = batch[0]
     if not 0 <= overlap < tile // 2:
         raise ValueError(f"overlap must be in [0, tile / 2), got overlap={overlap}, tile={tile}")
     h, w, _ = image.shape
@@ -85,9 +87,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
     """
     from prodimg_lib.data import from_minus_one_one, to_minus_one_one
 
-    pixels = np.asarray(pixels)
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
-        raise ValueError(f"pixels must be uint8 (H, W, 1 or 3), got {pixels.dtype} {pixels.shape}")
+    pixels = as_photo(pixels, "pixels")
     channels = []
     for c in range(pixels.shape[-1]):
         x = to_minus_one_one(pixels[..., c:c + 1])
@@ -97,21 +97,6 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
             x = tiled_predict(upscaler, x, factor, tile=max(16, tile // factor))
         channels.append(x)
     return from_minus_one_one(np.concatenate(channels, axis=-1))
-
-
-def _save(pixels: np.ndarray, path: Path) -> None:
-    """Write uint8 (H, W, C) to ``path`` atomically, in the format its suffix names."""
-    from PIL import Image
-
-    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-    tmp = path.with_name(f".{path.name}.tmp")
-    options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
-    try:
-        image.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"), **options)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
@@ -138,7 +123,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
     import keras
 
     from prodimg_lib.course import artifacts
-    from prodimg_lib.data.photos import read_photo
+    from prodimg_lib.data.photos import read_photo, write_photo
 
     source, target = Path(input_dir).expanduser(), Path(out_dir).expanduser()
     if not source.exists():
@@ -169,7 +154,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             out_path = target / (path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png")
             if out_path.resolve() in inputs:
                 raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
-            _save(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile), out_path)
+            write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile),
+                        out_path)
             written.append(out_path)
         if bar is not None:
             bar.update(i + 1)
@@ -194,15 +180,14 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         ValueError: an unknown class (the message lists the valid ones) or a bad count.
         ModelNotFoundError: no saved conditional generator (run notebook 06).
     """
-
     from prodimg_lib.course import artifacts
     from prodimg_lib.data import CLASS_NAMES, class_index, from_minus_one_one
+    from prodimg_lib.data.photos import write_photo
     from prodimg_lib.generation.sampling import generate
     from prodimg_lib.viz import grid_image
 
     index = class_index(class_name)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive integer, got {count!r}")
+    count = check_positive_int(count, "count")
     generator = artifacts.load_model("cdcgan_generator")
     images = generate(generator, count, index, seed=seed, truncation=truncation)
     target = Path(out_dir).expanduser()
@@ -210,9 +195,6 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
     slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     files = []
     for i, image in enumerate(from_minus_one_one(images)):
-        path = target / f"{slug}_{i:03d}.png"
-        _save(np.repeat(np.repeat(image, scale, axis=0), scale, axis=1), path)
-        files.append(path)
-    sheet = target / f"{slug}_sheet.png"
-    _save(grid_image(images, ncols=min(count, 8), scale=scale)[..., None], sheet)
+        files.append(write_photo(np.repeat(np.repeat(image, scale, axis=0), scale, axis=1), target / f"{slug}_{i:03d}.png"))
+    sheet = write_photo(grid_image(images, ncols=min(count, 8), scale=scale), target / f"{slug}_sheet.png")
     return {"class": CLASS_NAMES[index], "files": files, "sheet": sheet}

@@ -2,8 +2,8 @@
 
 Notebooks save the models later notebooks (and the command-line tools) need, e.g. the
 product classifier of notebook 04 as ``build/models/classifier.keras``. Models are written
-atomically (to a temporary file, then renamed), so an interrupted save never leaves a
-half-written model behind, and loaded with Keras's safe mode on.
+atomically (:func:`prodimg_lib.files.atomic_save_model`: to a temporary file, then renamed), so
+an interrupted save never leaves a half-written model behind, and loaded with Keras's safe mode on.
 
 The build folder is ``$PRODIMG_BUILD_DIR`` if set (the course runner sets it), else
 ``build/`` at the root of the course repository.
@@ -12,9 +12,10 @@ The build folder is ``$PRODIMG_BUILD_DIR`` if set (the course runner sets it), e
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
+
+from prodimg_lib.files import atomic_save_model
 
 __all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
 
@@ -54,17 +55,7 @@ def model_path(name: str) -> Path:
 
 def save_model(model, name: str) -> Path:
     """Save a Keras model as ``build/models/<name>.keras`` atomically; return the path."""
-    target = models_dir() / f"{name}.keras"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return target
+    return atomic_save_model(model, models_dir() / f"{name}.keras")
 
 
 def load_model(name: str):
@@ -131,8 +122,7 @@ def load_or_train_classifier(path=None, data=None, *, out_dir=None, log=print, *
 def _train_classifier(data, out_dir, settings: dict):
     from prodimg_lib import data as data_module
     from prodimg_lib.data.augment import build_augmenter
-    from prodimg_lib.evaluation.classifier import build_classifier
-    from prodimg_lib.evaluation.classifier import train_classifier
+    from prodimg_lib.evaluation.classifier import build_classifier, train_classifier
 
     if data is None:
         raise ValueError("no saved classifier (build/models/classifier.keras) and no data to train one on")
@@ -147,8 +137,6 @@ def _train_classifier(data, out_dir, settings: dict):
                      augmenter=build_augmenter(flip=True, rotation=0, translation=0, zoom=0, seed=0), verbose=0)
     description = f"trained now ({settings}) in {time.perf_counter() - start:.0f} s"
     if out_dir is not None:
-        target = Path(out_dir) / "classifier.keras"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        model.save(target)
+        target = atomic_save_model(model, Path(out_dir) / "classifier.keras")
         description += f", saved as {target}"
     return model, description

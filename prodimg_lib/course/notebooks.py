@@ -28,6 +28,7 @@ __all__ = [
     "image_outputs",
     "execute",
     "strip_outputs",
+    "write_notebook",
     "refresh_checked_outputs",
 ]
 
@@ -129,6 +130,14 @@ def strip_outputs(nb, keep_from=None):
     return clean
 
 
+def write_notebook(nb, path: str | os.PathLike) -> Path:
+    """Write a notebook as ``nbformat.write`` does (with a final newline), atomically; return the path."""
+    from prodimg_lib.files import atomic_write_text
+
+    text = nbformat.writes(nb)
+    return atomic_write_text(path, text if text.endswith("\n") else text + "\n")
+
+
 def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> None:
     """Execute a notebook and store only the outputs of its ``nbval-check-output`` cells.
 
@@ -149,7 +158,7 @@ def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> 
     finally:
         if not saved:
             os.environ.pop("PRODIMG_BUILD_DIR", None)
-    nbformat.write(strip_outputs(original, keep_from=executed), path)
+    write_notebook(strip_outputs(original, keep_from=executed), path)
 
 
 def _main(argv=None) -> int:
@@ -166,7 +175,7 @@ def _main(argv=None) -> int:
         if args.command == "refresh":
             refresh_checked_outputs(p)
         else:
-            nbformat.write(strip_outputs(nbformat.read(p, as_version=4)), p)
+            write_notebook(strip_outputs(nbformat.read(p, as_version=4)), p)
         print(f"{args.command}: {p}", file=sys.stderr)
     return 0
 

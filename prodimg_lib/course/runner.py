@@ -14,12 +14,13 @@ the command exits non-zero if any notebook failed.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import html
 import os
 import re
 import time
 from pathlib import Path
+
+from prodimg_lib.files import atomic_write_json, atomic_write_text
 
 __all__ = ["run_course", "export_html", "write_index", "headline_metrics"]
 
@@ -32,7 +33,7 @@ def export_html(notebook, path: Path) -> None:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
-    path.write_text(body, encoding="utf-8")
+    atomic_write_text(path, body)
 
 
 def headline_metrics(metrics: dict, limit: int = 6) -> list[tuple[str, object]]:
@@ -102,17 +103,7 @@ with InceptionV3 FID).</p>
 {chr(10).join(rows)}
 </table></body></html>
 """
-    target = out / "index.html"
-    tmp = target.with_suffix(".html.part")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
-
-
-def _write_json_atomically(data, path: Path) -> None:
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    return atomic_write_text(out / "index.html", page)
 
 
 def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build", notebooks=None) -> dict:
@@ -164,10 +155,10 @@ def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build",
             export_html(executed, out / "html" / (path.stem + ".html"))
         print(f"[{chosen}] {path.name}: {entry['status']} in {entry['seconds']} s", flush=True)
         summary["notebooks"].append(entry)
-        _write_json_atomically(summary, out / "summary.json")
+        atomic_write_json(out / "summary.json", summary)
         write_index(summary, out)
     summary["total_seconds"] = round(time.perf_counter() - total, 1)
     summary["failed"] = [e["notebook"] for e in summary["notebooks"] if e["status"] != "ok"]
-    _write_json_atomically(summary, out / "summary.json")
+    atomic_write_json(out / "summary.json", summary)
     write_index(summary, out)
     return summary

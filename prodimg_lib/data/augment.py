@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from prodimg_lib.data.pixels import check_pixel_values
+from prodimg_lib.data.pixels import as_images, check_positive_int
 
 __all__ = ["BACKGROUND", "build_augmenter", "augment_batch"]
 
@@ -119,26 +119,6 @@ def build_augmenter(
     return keras.Sequential(layers, name="augmenter")
 
 
-def _check_batch(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        raise TypeError(
-            "images are uint8 pixels in [0, 255]; scale them to float32 in [-1, 1] first "
-            "with prodimg_lib.data.to_minus_one_one"
-        )
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"images must be float values in [-1, 1], got dtype {images.dtype}")
-    if images.ndim == 3:
-        raise ValueError(
-            f"images must have shape (N, H, W, C), got {images.shape}: add the channel axis "
-            "with images[..., None] (a rank-3 array would be taken as one image)"
-        )
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (N, H, W, C) (rank 4), got shape {images.shape} (rank {images.ndim})")
-    check_pixel_values(images, "images")
-    return images.astype(np.float32, copy=False)
-
-
 def augment_batch(images, augmenter=None, *, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
     """Augment NumPy images (as in training) and return a new float32 array.
 
@@ -160,16 +140,15 @@ def augment_batch(images, augmenter=None, *, seed: int | None = None, batch_size
     """
     import keras
 
-    images = _check_batch(images)
+    images, _ = as_images(images, "images", channels=None, batch_only=True)
     if augmenter is None:
         augmenter = build_augmenter(seed=seed)
     elif seed is not None:
         raise ValueError("seed applies to the default augmenter only; build yours with build_augmenter(..., seed=...)")
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     out = np.empty_like(images)
-    for start in range(0, len(images), int(batch_size)):
-        chunk = images[start : start + int(batch_size)]
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
         out[start : start + len(chunk)] = keras.ops.convert_to_numpy(augmenter(chunk, training=True))
     # Bilinear mixing stays in range up to float rounding; clip that rounding away.
     return np.clip(out, -1.0, 1.0)

@@ -29,12 +29,15 @@ import numbers
 
 import numpy as np
 
-from prodimg_lib.data.pixels import as_images, as_masks, check_scalar, from_unit, per_image_values, restore_batch, to_unit
+from prodimg_lib.data.pixels import (
+    as_images, as_masks, check_positive_int, check_scalar, from_unit, per_image_values, restore_batch, to_unit,
+)
 
 __all__ = [
     "DEFECT_KINDS",
     "DEFECT_FRACTION",
     "PAIR_KINDS",
+    "as_rng",
     "sigma_to_model_units",
     "downscale",
     "add_gaussian_noise",
@@ -53,7 +56,7 @@ DEFECT_FRACTION = (0.05, 0.20)
 PAIR_KINDS = ("downscale", "noise", "blur", "jpeg", "defects", "low_light", "colour_cast")
 
 
-def _rng(seed) -> np.random.Generator:
+def as_rng(seed) -> np.random.Generator:
     """A Generator from an int seed (fresh, reproducible) or the given Generator (advanced in place)."""
     if isinstance(seed, np.random.Generator):
         return seed
@@ -88,9 +91,7 @@ def downscale(images, factor: int = 2) -> np.ndarray:
     from skimage.transform import downscale_local_mean
 
     x, single = as_images(images)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 1:
-        raise ValueError(f"factor must be a positive integer (2 or 4 in the course), got {factor!r}")
-    factor = int(factor)
+    factor = check_positive_int(factor, "factor", hint=" (2 or 4 in the course)")
     _, h, w, _ = x.shape
     if h % factor or w % factor:
         raise ValueError(
@@ -135,7 +136,7 @@ def add_gaussian_noise(images, sigma=25.0, *, seed=0, clip: bool = True) -> np.n
     """
     x, single = as_images(images)
     std = sigma_to_model_units(per_image_values(sigma, len(x), "sigma", low=0.0))
-    noise = _rng(seed).standard_normal(x.shape)
+    noise = as_rng(seed).standard_normal(x.shape)
     out = x.astype(np.float64) + std[:, None, None, None] * noise
     if clip:
         out = np.clip(out, -1.0, 1.0)
@@ -181,8 +182,7 @@ def jpeg(images, quality: int = 30) -> np.ndarray:
     from prodimg_lib.data.pixels import from_minus_one_one, to_minus_one_one
 
     x, single = as_images(images)
-    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 1 <= quality <= 100:
-        raise ValueError(f"quality must be an integer in [1, 100], got {quality!r}")
+    quality = check_positive_int(quality, "quality", high=100)
     pixels = from_minus_one_one(x)
     out = np.empty_like(pixels)
     for i, image in enumerate(pixels):
@@ -287,8 +287,7 @@ def defect_masks(n: int, shape, kind: str = "mixed", *, seed=0, fraction=DEFECT_
     """
     if kind not in DEFECT_KINDS:
         raise ValueError(f"unknown defect kind {kind!r}; choose one of {', '.join(DEFECT_KINDS)}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer (the number of masks), got {n!r}")
+    n = check_positive_int(n, "n", hint=" (the number of masks)")
     try:
         dims = tuple(int(s) for s in shape)
     except (TypeError, ValueError):
@@ -302,7 +301,7 @@ def defect_masks(n: int, shape, kind: str = "mixed", *, seed=0, fraction=DEFECT_
     if not 0.0 < low <= high < 1.0:
         raise ValueError(f"fraction must satisfy 0 < low <= high < 1, got {fraction!r}")
     h, w = dims[:2]
-    rng = _rng(seed)
+    rng = as_rng(seed)
     return np.stack([_one_mask(kind, rng, h, w, low, high) for _ in range(int(n))])[..., None]
 
 

@@ -9,20 +9,15 @@ Plain NumPy functions over arrays (notebook 04), each with a clear error on bad 
   :func:`most_confused`: where a classifier goes wrong.
 
 Labels are integer class indices in ``[0, num_classes)``; images are arrays of shape
-(N, H, W) or (N, H, W, C), uint8 pixels or floats.
-
-The module also holds the exercise checkers of notebook 04 (``check_...``): per-class mean
-images, a confusion matrix, the accuracy read from a confusion matrix, a horizontal flip
-written with NumPy, and which augmentations suit catalogue photos. Like every checker of the
-course, they never raise on a wrong or missing answer; they return a
-:class:`~prodimg_lib.course.exercises.checking.CheckResult`.
+(N, H, W) or (N, H, W, C), uint8 pixels or floats (checked by :mod:`prodimg_lib.data.pixels`:
+:func:`~prodimg_lib.data.pixels.as_labels`, :func:`~prodimg_lib.data.pixels.as_raw_images`).
 """
 
 from __future__ import annotations
 
-
 import numpy as np
 
+from prodimg_lib.data.pixels import as_labels, as_raw_images, check_positive_int
 
 __all__ = [
     "class_counts",
@@ -33,46 +28,6 @@ __all__ = [
     "accuracy_from_confusion",
     "most_confused",
 ]
-
-
-# --- input checks ---------------------------------------------------------------------------
-
-
-def _num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
-    return int(num_classes)
-
-
-def _labels(labels, num_classes: int, name: str = "labels") -> np.ndarray:
-    """Integer class indices of shape (N,) in [0, num_classes), as int64."""
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == num_classes and labels.shape[0] != 1:
-        raise ValueError(
-            f"{name} has shape {labels.shape} and looks one-hot encoded (or like class probabilities); "
-            f"pass class indices, e.g. {name}.argmax(axis=1)"
-        )
-    if labels.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class indices (N,), got shape {labels.shape}")
-    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must be integer class indices, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"{name} must be in [0, {num_classes}) for num_classes={num_classes}, "
-            f"got values in [{labels.min()}, {labels.max()}]"
-        )
-    return labels.astype(np.int64)
-
-
-def _images(images, name: str = "images") -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype == bool or not np.issubdtype(images.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers (pixel values), got dtype {images.dtype}")
-    if images.ndim not in (3, 4):
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
-    if images.size and not np.all(np.isfinite(images)):
-        raise ValueError(f"{name} contain NaN or infinite values")
-    return images
 
 
 def _confusion(cm, name: str = "cm") -> np.ndarray:
@@ -102,8 +57,8 @@ def class_counts(labels, num_classes: int = 10) -> np.ndarray:
     Raises:
         TypeError, ValueError: labels that are not integer class indices in range.
     """
-    num_classes = _num_classes(num_classes)
-    return np.bincount(_labels(labels, num_classes), minlength=num_classes).astype(np.int64)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    return np.bincount(as_labels(labels, num_classes), minlength=num_classes).astype(np.int64)
 
 
 def mean_images(images, labels, num_classes: int = 10) -> np.ndarray:
@@ -122,9 +77,9 @@ def mean_images(images, labels, num_classes: int = 10) -> np.ndarray:
         TypeError, ValueError: bad images or labels, lengths that differ, or a class without
             any image (its mean is undefined).
     """
-    num_classes = _num_classes(num_classes)
-    images = _images(images)
-    labels = _labels(labels, num_classes)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    images = as_raw_images(images)
+    labels = as_labels(labels, num_classes)
     if len(labels) != len(images):
         raise ValueError(f"images and labels must have the same length, got {len(images)} images and {len(labels)} labels")
     counts = np.bincount(labels, minlength=num_classes)
@@ -150,17 +105,16 @@ def nearest_mean_predict(images, means, *, batch_size: int = 2048) -> np.ndarray
     Raises:
         TypeError, ValueError: bad arrays, or images and means of different sizes.
     """
-    images = _images(images)
+    images = as_raw_images(images)
     means = np.asarray(means)
     if means.ndim != images.ndim or means.shape[1:] != images.shape[1:] or len(means) == 0:
         raise ValueError(f"means must have shape (K, {', '.join(map(str, images.shape[1:]))}), got {means.shape}")
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     flat_means = means.reshape(len(means), -1).astype(np.float64)
     mean_sq = (flat_means**2).sum(axis=1)
     out = np.empty(len(images), dtype=np.int64)
-    for start in range(0, len(images), int(batch_size)):
-        x = images[start : start + int(batch_size)].reshape(-1, flat_means.shape[1]).astype(np.float64)
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size].reshape(-1, flat_means.shape[1]).astype(np.float64)
         # |x - m|^2 = |x|^2 - 2 x.m + |m|^2; |x|^2 is the same for every class.
         out[start : start + len(x)] = np.argmin(mean_sq[None, :] - 2.0 * x @ flat_means.T, axis=1)
     return out
@@ -184,9 +138,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> np.ndarray:
         TypeError, ValueError: bad labels (e.g. probabilities instead of class indices), or
             lengths that differ.
     """
-    num_classes = _num_classes(num_classes)
-    y_true = _labels(y_true, num_classes, "y_true")
-    y_pred = _labels(y_pred, num_classes, "y_pred")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    y_true = as_labels(y_true, num_classes, "y_true")
+    y_pred = as_labels(y_pred, num_classes, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
     counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
@@ -233,8 +187,7 @@ def most_confused(cm, top: int = 5) -> list[tuple[int, int, int]]:
         TypeError, ValueError: not a square matrix of non-negative counts, or top < 1.
     """
     cm = _confusion(cm)
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    top = check_positive_int(top, "top")
     off = cm.astype(np.float64).copy()
     np.fill_diagonal(off, 0)
     order = np.argsort(-off, axis=None, kind="stable")[: int(top)]

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
+
+from prodimg_lib.files import atomic_write_bytes
 
 __all__ = [
     "ENV_DIR",
@@ -252,10 +254,7 @@ def _download_into(base_url: str, target: Path) -> FashionMNIST:
         except (OSError, EOFError) as exc:
             raise _SourceFailed(f"{url} is not a gzip file ({exc})") from exc
         _verified(raw, name, digest)
-        fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{name}.", suffix=".part")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, target / f"{name}.gz")
+        atomic_write_bytes(target / f"{name}.gz", payload)
     return _load_folder(target)
 
 
@@ -389,7 +388,10 @@ def make_sample(full: FashionMNIST, path: str | os.PathLike, *, seed: int = 0) -
         )
         picked[f"x_{split}"], picked[f"y_{split}"] = x[idx], y[idx]
     sample = FashionMNIST(**picked)
-    np.savez_compressed(path, **sample._asdict())
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **sample._asdict())
+    path = str(path) if str(path).endswith(".npz") else f"{path}.npz"  # the name np.savez_compressed would give
+    atomic_write_bytes(path, buffer.getvalue())
     return _arrays_digest(sample)
 
 

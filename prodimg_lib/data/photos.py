@@ -1,4 +1,4 @@
-"""Load a folder of your own product photos.
+"""Load a folder of your own product photos, and write photos (:func:`read_photo`, :func:`write_photo`).
 
 Two layouts are understood (the same conventions as ``keras.utils.image_dataset_from_directory``):
 
@@ -13,6 +13,7 @@ image are skipped and counted in one warning; an empty or missing folder is an e
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -21,7 +22,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "UnreadableFilesWarning"]
+from prodimg_lib.data.pixels import as_photo
+from prodimg_lib.files import atomic_write_bytes
+
+__all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "write_photo", "UnreadableFilesWarning"]
 
 _FITS = ("pad", "crop", "stretch")
 _MODES = {"rgb": "RGB", "grayscale": "L"}
@@ -80,6 +84,24 @@ def read_photo(path: str | os.PathLike) -> np.ndarray:
         gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
         array = np.asarray(_upright(img, "L" if gray else "RGB"), dtype=np.uint8)
     return array[..., None] if array.ndim == 2 else array
+
+
+def write_photo(pixels, path: str | os.PathLike) -> Path:
+    """Write one uint8 image atomically, in the format its suffix names (PNG when unknown); return the path.
+
+    Args:
+        pixels: uint8 (H, W, C) with C 1 or 3 (as :func:`read_photo` gives), or (H, W) grayscale.
+        path: the file; JPEG files are written at quality 95. Parent folders are created.
+    """
+    pixels = np.asarray(pixels)
+    pixels = as_photo(pixels[..., None] if pixels.ndim == 2 else pixels, "pixels")
+    path = Path(path)
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+    suffix = path.suffix.lower()
+    options = {"quality": 95} if suffix in (".jpg", ".jpeg") else {}
+    buffer = io.BytesIO()
+    image.save(buffer, format=Image.registered_extensions().get(suffix, "PNG"), **options)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _read(path: Path, size: tuple[int, int], mode: str, fit: str, pad_value: int) -> np.ndarray:

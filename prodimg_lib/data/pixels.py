@@ -8,13 +8,18 @@ Every image input of the library is checked here, once:
 
 - :func:`check_pixel_values`: non-empty, finite, within [low, high] (the last step of every check);
 - :func:`as_model_images`: a batch (N, *image_shape) for a model, float in [-1, 1];
-- :func:`as_images`: a batch (N, H, W, C) or one image (H, W, C) for the classical methods;
+- :func:`as_images`: a batch (N, H, W, C) or one image (H, W, C) for the classical methods (with
+  ``batch_only``, a batch only; with ``pixels``, uint8 pixels too, as the recipes take them);
 - :func:`as_masks`: boolean damage masks matching the images;
-- :func:`check_scalar` and :func:`per_image_values`: numeric parameters.
+- :func:`as_photo`: one uint8 photo (H, W, C), as read from a file;
+- :func:`as_raw_images`: images in their own units (data-set statistics);
+- :func:`as_labels`: integer class labels;
+- :func:`check_scalar`, :func:`per_image_values` and :func:`check_positive_int`: numeric parameters.
 """
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -30,13 +35,16 @@ __all__ = [
     "as_model_images",
     "as_images",
     "as_masks",
+    "as_photo",
+    "as_raw_images",
+    "as_labels",
     "restore_batch",
     "check_scalar",
+    "check_positive_int",
     "per_image_values",
 ]
 
 IMAGE_SHAPE = (28, 28, 1)  # one Fashion-MNIST image as the models see it: (height, width, channels)
-
 
 
 def to_minus_one_one(images: np.ndarray) -> np.ndarray:
@@ -102,14 +110,8 @@ def as_model_images(
     """
     images = np.asarray(images)
     image_shape = tuple(int(s) for s in image_shape)
-    if images.dtype == np.uint8:
-        raise TypeError(
-            f"{name} are uint8 pixels in [0, 255]; the model expects float32 in [-1, 1]: "
-            f"use to_minus_one_one({name})"
-            + ("[..., None] (which also adds the channel axis)" if images.shape[1:] == image_shape[:-1] else "")
-        )
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"{name} must be float images in [-1, 1], got dtype {images.dtype}")
+    _check_float(images, name, "the model expects float32 in [-1, 1]: use to_minus_one_one({name})"
+                 + ("[..., None] (which also adds the channel axis)" if images.shape[1:] == image_shape[:-1] else ""))
     if images.ndim == len(image_shape) and images.shape[1:] == image_shape[:-1] and image_shape[-1] == 1:
         raise ValueError(
             f"{name} has shape {images.shape}, without the channel axis; use {name}[..., None] to get "
@@ -148,47 +150,79 @@ def from_minus_one_one(x: np.ndarray, *, dtype: str = "uint8") -> np.ndarray:
     raise ValueError(f"dtype must be 'uint8' or 'float32', got {dtype!r}")
 
 
-# --- exercise checkers (notebook 00) -------------------------------------------------------
+def _check_float(images: np.ndarray, name: str, uint8_fix: str) -> None:
+    """The dtype part of every check: float images; uint8 pixels get ``uint8_fix`` as the way out."""
+    if images.dtype == np.uint8:
+        raise TypeError(f"{name} are uint8 pixels in [0, 255]; " + uint8_fix.format(name=name))
+    if images.dtype == bool or not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"{name} must be float images in [-1, 1], got dtype {images.dtype}")
 
 
-
-def as_images(images, name: str = "images", *, channels: tuple[int, ...] = (1, 3)) -> tuple[np.ndarray, bool]:
-    """Check model-range images; return them as float32 (N, H, W, C) and whether one image was given.
+def as_images(
+    images,
+    name: str = "images",
+    *,
+    channels: tuple[int, ...] | None = (1, 3),
+    batch_only: bool = False,
+    pixels: bool = False,
+    low: float = -1.0,
+    high: float = 1.0,
+) -> tuple[np.ndarray, bool]:
+    """Check images in the models' range; return them as float32 (N, H, W, C) and whether one image was given.
 
     Accepts (N, H, W, C) or a single image (H, W, C) with C in ``channels``, float values in
     [-1, 1] (within a rounding tolerance), finite, non-empty.
 
+    Args:
+        images: the array to check.
+        name: how the array is named in error messages.
+        channels: the channel counts accepted; None accepts any.
+        batch_only: accept only a batch (N, H, W, C) (the flag returned is then always False).
+        pixels: also accept uint8 pixels in [0, 255], converted with :func:`to_minus_one_one`;
+            a batch is then expected, and a rank-3 array is a grayscale batch (N, H, W) (as
+            ``load_fashion_mnist`` gives it), which gets its channel axis.
+        low, high: the range of the values (e.g. [0, 1] for a model's mask input).
+
     Raises:
         TypeError: uint8 pixels (convert with ``data.to_minus_one_one``) or non-float values.
         ValueError: a wrong rank, a missing or unexpected channel axis, no images, NaN, or
-            values outside [-1, 1].
+            values outside [low, high].
     """
     images = np.asarray(images)
-    if images.dtype == np.uint8:
-        raise TypeError(
-            f"{name} are uint8 pixels in [0, 255]; expected float images in [-1, 1]: "
-            f"use prodimg_lib.data.to_minus_one_one({name})"
-        )
-    if images.dtype == bool or not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"{name} must be float images in [-1, 1], got dtype {images.dtype}")
-    wanted = " or ".join(str(c) for c in channels)
+    if pixels:
+        if images.dtype != np.uint8 and (images.dtype == bool or not np.issubdtype(images.dtype, np.floating)):
+            raise TypeError(f"{name} must be uint8 pixels or float images in [-1, 1], got dtype {images.dtype}")
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.ndim != 4:
+            raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
+        if images.dtype == np.uint8:
+            images = to_minus_one_one(images)
+    else:
+        _check_float(images, name, "expected float images in [-1, 1]: use prodimg_lib.data.to_minus_one_one({name})")
+    wanted = "any number" if channels is None else " or ".join(str(c) for c in channels)
+    if batch_only and images.ndim == 3:
+        raise ValueError(f"{name} must have shape (N, H, W, C), got {images.shape}: add the channel axis with "
+                         f"{name}[..., None] (a rank-3 array would be taken as one image)")
+    if batch_only and images.ndim != 4:
+        raise ValueError(f"{name} must have shape (N, H, W, C) (rank 4), got shape {images.shape} (rank {images.ndim})")
     if images.ndim == 2:
         raise ValueError(
             f"{name} has shape {images.shape}: one image without the channel axis; use {name}[..., None] "
             "for (H, W, 1), or pass a batch (N, H, W, C)"
         )
-    if images.ndim == 3 and images.shape[-1] not in channels:
+    if images.ndim == 3 and channels is not None and images.shape[-1] not in channels:
         raise ValueError(
             f"{name} has shape {images.shape}: expected (N, H, W, C) or one image (H, W, C) with C = {wanted}; "
             f"a grayscale batch without the channel axis needs {name}[..., None]"
         )
     if images.ndim not in (3, 4):
         raise ValueError(f"{name} must have shape (N, H, W, C) or (H, W, C), got {images.shape} (rank {images.ndim})")
-    if images.shape[-1] not in channels:
+    if channels is not None and images.shape[-1] not in channels:
         raise ValueError(f"{name} must have C = {wanted} channels (last axis), got shape {images.shape}")
     single = images.ndim == 3
     batch = images[None] if single else images
-    check_pixel_values(batch, name)
+    check_pixel_values(batch, name, low=low, high=high)
     return batch.astype(np.float32, copy=False), single
 
 
@@ -222,6 +256,83 @@ def as_masks(masks, name: str = "masks", *, like: np.ndarray | None = None, sing
             got = masks.shape[1:] if single else masks.shape
             raise ValueError(f"{name} has shape {got}, expected {expected} to match the images")
     return masks
+
+
+def as_photo(pixels, name: str = "pixels", *, channels: tuple[int, ...] = (1, 3)) -> np.ndarray:
+    """Check one photo as read from a file: uint8 pixels (H, W, C) with C in ``channels``; return it."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[-1] not in channels or pixels.size == 0:
+        wanted = " or ".join(str(c) for c in channels)
+        raise ValueError(f"{name} must be one uint8 image (H, W, {wanted}), got {pixels.dtype} {pixels.shape}")
+    return pixels
+
+
+def as_raw_images(images, name: str = "images") -> np.ndarray:
+    """Check images kept in their own units (statistics of a data set): (N, H, W) or (N, H, W, C), numeric, finite.
+
+    uint8 pixels and floats of any range are accepted and returned unchanged (not converted).
+
+    Raises:
+        TypeError: non-numeric values.
+        ValueError: another rank, NaN or infinite values.
+    """
+    images = np.asarray(images)
+    if images.dtype == bool or not np.issubdtype(images.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers (pixel values), got dtype {images.dtype}")
+    if images.ndim not in (3, 4):
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
+    if images.size and not np.all(np.isfinite(images)):
+        raise ValueError(f"{name} contain NaN or infinite values")
+    return images
+
+
+def as_labels(labels, num_classes: int, name: str = "labels", *, num_images: int | None = None) -> np.ndarray:
+    """Check class labels: integer class indices (N,) in [0, num_classes); return them as int32.
+
+    Args:
+        labels: the labels to check.
+        num_classes: the number of classes.
+        name: how the labels are named in error messages (e.g. "y_train").
+        num_images: the number of images they label (N), or None for any.
+
+    Raises:
+        TypeError: non-integer labels.
+        ValueError: one-hot labels (or class probabilities), another shape or length, or a label out of range.
+    """
+    num_classes = check_positive_int(num_classes, "num_classes")
+    labels = np.asarray(labels)
+    one_hot = labels.ndim == 2 and labels.shape[1] == num_classes and (
+        labels.shape[0] == num_images if num_images is not None else labels.shape[0] != 1)
+    if one_hot:
+        raise ValueError(
+            f"{name} has shape {labels.shape} and looks one-hot encoded (or like class probabilities); "
+            f"pass class indices, e.g. {name}.argmax(axis=1)"
+        )
+    expected = f"({num_images},)" if num_images is not None else "(N,)"
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class indices, shape {expected}, got shape {labels.shape}")
+    if num_images is not None and len(labels) != num_images:
+        raise ValueError(f"{name} must have shape {expected}, one class index per image, got {labels.shape}")
+    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name} must be integer class indices, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{name} must be in [0, {num_classes}), got values in [{labels.min()}, {labels.max()}]")
+    return labels.astype(np.int32)
+
+
+def check_positive_int(value, name: str, *, low: int = 1, high: int | None = None, hint: str = "") -> int:
+    """``value`` as an int in [low, high] (no upper bound when None), or a ValueError naming the argument.
+
+    ``hint`` is added to the message after the requirement, e.g. " (the number of masks)".
+    """
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
+            or (high is not None and value > high)):
+        if high is not None:
+            what = f"an integer in [{low}, {high}]"
+        else:
+            what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {what}{hint}, got {value!r}")
+    return int(value)
 
 
 def check_scalar(value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False) -> float:

@@ -8,7 +8,10 @@ implementation (scikit-image, SciPy, Keras image ops), never a hand-written algo
   :func:`denoise_nl_means` (non-local means); tune their parameters on held-out images with
   :func:`tune` before comparing them with a learned denoiser (:data:`DENOISE_GRIDS`);
 - defect repair: :func:`inpaint_biharmonic`;
-- tone: :func:`equalize_hist`, :func:`clahe`, :func:`adjust_gamma`, :func:`auto_contrast`;
+- tone: :func:`equalize_hist`, :func:`clahe`, :func:`adjust_gamma`, :func:`auto_contrast`,
+  and for low light :func:`auto_gamma` (per-image gamma from the mean), :func:`levels_gamma`
+  (per-image levels, then gamma) and :func:`undo_low_light` (the exact inverse, parameters known);
+- white balance: :func:`grey_world` and :func:`white_patch`;
 - the adjustments of the article's section 2.4: :func:`adjust_brightness`,
   :func:`adjust_contrast`, :func:`adjust_saturation`; and :func:`unsharp_mask` sharpening.
 
@@ -23,12 +26,13 @@ of the full black-to-white range (0.1 is 25.5 grey levels out of 255).
 from __future__ import annotations
 
 import itertools
-import numbers
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-from prodimg_lib.data.pixels import as_images, as_masks, from_unit, restore_batch, check_scalar, to_unit
+from prodimg_lib.data.pixels import (
+    as_images, as_masks, check_positive_int, check_scalar, from_unit, per_image_values, restore_batch, to_unit,
+)
 
 __all__ = [
     "UPSCALE_METHODS",
@@ -41,6 +45,11 @@ __all__ = [
     "clahe",
     "adjust_gamma",
     "auto_contrast",
+    "auto_gamma",
+    "levels_gamma",
+    "undo_low_light",
+    "grey_world",
+    "white_patch",
     "adjust_brightness",
     "adjust_contrast",
     "adjust_saturation",
@@ -125,8 +134,7 @@ def upscale(images, factor: int = 2, method: str = "bicubic") -> np.ndarray:
     x, single = as_images(images)
     if method not in UPSCALE_METHODS:
         raise ValueError(f"unknown upscaling method {method!r}; choose one of {', '.join(UPSCALE_METHODS)}")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    factor = check_positive_int(factor, "factor")
     size = (x.shape[1] * int(factor), x.shape[2] * int(factor))
     if method == "lanczos" and keras.backend.backend() == "torch":
         out = _pillow_lanczos(x, size)
@@ -217,15 +225,14 @@ def denoise_nl_means(
 
     x, single = as_images(images)
     h = check_scalar(h, "h", low=0.0, low_open=True)
-    for name, value in (("patch_size", patch_size), ("patch_distance", patch_distance)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    patch_size = check_positive_int(patch_size, "patch_size")
+    patch_distance = check_positive_int(patch_distance, "patch_distance")
     noise = 0.0 if sigma is None else check_scalar(sigma, "sigma", low=0.0) / 255.0
     axis = _channel_axis(x)
 
     def one(u):
         return nl_means(
-            u, h=h, patch_size=int(patch_size), patch_distance=int(patch_distance), fast_mode=True,
+            u, h=h, patch_size=patch_size, patch_distance=patch_distance, fast_mode=True,
             sigma=noise, channel_axis=axis,
         )
 
@@ -289,7 +296,7 @@ def equalize_hist(images, nbins: int = 256) -> np.ndarray:
     from skimage.color.adapt_rgb import adapt_rgb, hsv_value
 
     x, single = as_images(images)
-    nbins = _positive_int(nbins, "nbins")
+    nbins = check_positive_int(nbins, "nbins")
 
     @adapt_rgb(hsv_value)
     def one(u):
@@ -319,7 +326,7 @@ def clahe(images, clip_limit: float = 0.01, kernel_size: int | None = None) -> n
     x, single = as_images(images)
     clip_limit = check_scalar(clip_limit, "clip_limit", low=0.0, high=1.0, low_open=True)
     if kernel_size is not None:
-        kernel_size = _positive_int(kernel_size, "kernel_size")
+        kernel_size = check_positive_int(kernel_size, "kernel_size")
     return restore_batch(
         _per_image(x, lambda u: exposure.equalize_adapthist(u, kernel_size=kernel_size, clip_limit=clip_limit)),
         single,
@@ -379,6 +386,135 @@ def auto_contrast(images, low: float = 1.0, high: float = 99.0) -> np.ndarray:
         return exposure.rescale_intensity(u, in_range=(p_low, p_high), out_range=(0.0, 1.0))
 
     return restore_batch(_per_image(x, one, channels="keep"), single)
+
+
+def auto_gamma(images, target: float = 0.2) -> np.ndarray:
+    """Per-image gamma correction: each image gets the gamma that brings its mean to ``target``.
+
+    In [0, 1] space, with m the mean of an image, ``gamma = ln(target) / ln(m)``, so that
+    ``m ** gamma = target``; then u -> u ** gamma (``skimage.exposure.adjust_gamma``). A dark
+    image (m < target) gets gamma < 1 and is brightened, by more the darker it is. Unlike one
+    gamma for all images, this uses each image's own statistics, the way an automatic exposure
+    correction does. (The mean of u ** gamma is not exactly ``target``: m ** gamma is the
+    power of the mean, not the mean of the powers.)
+
+    Args:
+        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
+        target: the mean to reach, in (0, 1).
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1]. An image whose mean is 0 (all black)
+        or 1 (all white) is returned unchanged.
+    """
+    from skimage import exposure
+
+    x, single = as_images(images)
+    target = check_scalar(target, "target", low=0.0, high=1.0, low_open=True)
+    if target >= 1.0:
+        raise ValueError(f"target must lie in (0, 1), got {target}")
+    u = to_unit(x)
+    out = np.empty_like(u)
+    for i, image in enumerate(u):
+        m = float(image.mean())
+        out[i] = image if not 0.0 < m < 1.0 else exposure.adjust_gamma(image, gamma=np.log(target) / np.log(m))
+    return restore_batch(from_unit(out), single)
+
+
+def levels_gamma(images, gamma: float = 0.5, high: float = 100.0) -> np.ndarray:
+    """Per-image *levels*, then one gamma correction: the classical low-light fix of a photo editor.
+
+    Levels (:func:`auto_contrast` with ``low=0``): the darkest pixel becomes black and the
+    ``high``-th percentile white. Under ``degrade.low_light`` white becomes the exposure e, so when
+    the clean image has a white pixel (almost every Fashion-MNIST image has one), levels with
+    ``high=100`` undoes the exposure exactly, whatever it was. What remains is the unknown
+    gamma of each image, which one correction u -> u ** gamma (:func:`adjust_gamma`) can only
+    undo on average.
+
+    Args:
+        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
+        gamma: > 0, applied after levels (< 1 brightens the mid-tones).
+        high: the percentile that becomes white, in (0, 100].
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1].
+    """
+    return adjust_gamma(auto_contrast(images, low=0.0, high=high), gamma=gamma)
+
+
+def undo_low_light(dark, gamma, exposure) -> np.ndarray:
+    """The exact inverse of ``degrade.low_light`` for a known gamma and exposure.
+
+    ``degrade.low_light`` maps u to v = exposure * u ** gamma in [0, 1] space; this maps v back
+    to u = (v / exposure) ** (1 / gamma), clipped to [0, 1]. Only possible when the darkening is
+    known: a photo's own gamma and exposure are not (see :func:`levels_gamma`).
+
+    Args:
+        dark: (N, H, W, C) or (H, W, C), float in [-1, 1].
+        gamma: > 0, a number or one per image (N,).
+        exposure: in (0, 1], a number or one per image (N,).
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1].
+    """
+    x, single = as_images(dark, "dark")
+    n = len(x)
+    g = per_image_values(gamma, n, "gamma", low=0.0, low_open=True)[:, None, None, None]
+    e = per_image_values(exposure, n, "exposure", low=0.0, high=1.0, low_open=True)[:, None, None, None]
+    return restore_batch(from_unit(np.clip(to_unit(x) / e, 0.0, 1.0) ** (1.0 / g)), single)
+
+
+# --- white balance -------------------------------------------------------------------------------
+
+
+def grey_world(images) -> np.ndarray:
+    """Grey-world white balance: scale each colour channel so that its mean equals the image's grey mean.
+
+    The grey-world assumption (Buchsbaum, 1980): averaged over a whole scene, surfaces are
+    grey, so the three channel means should be equal; a colour cast makes them differ. With
+    the channel means m_R, m_G, m_B of an image in [0, 1] space and their average
+    m = (m_R + m_G + m_B) / 3, each channel c is multiplied by m / m_c, then clipped to [0, 1].
+    It undoes a cast of per-channel gains exactly when no pixel was clipped, and fails on
+    scenes that really are mostly one colour (a red product filling the frame turns grey).
+
+    Args:
+        images: colour (N, H, W, 3) or (H, W, 3), float in [-1, 1].
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1]. A channel whose mean is 0 is left as is.
+    """
+    x, single = as_images(images)
+    _colour_only(x, "grey_world")
+    u = to_unit(x)
+    means = u.mean(axis=(1, 2), keepdims=True)
+    grey = means.mean(axis=-1, keepdims=True)
+    gains = np.where(means > 0, grey / np.where(means > 0, means, 1.0), 1.0)
+    return restore_batch(from_unit(np.clip(u * gains, 0.0, 1.0)), single)
+
+
+def white_patch(images, percentile: float = 99.0) -> np.ndarray:
+    """White-patch white balance: scale each colour channel so that its bright end becomes white.
+
+    The white-patch assumption (the max-RGB rule of Land's Retinex): the brightest surfaces of a
+    scene are white, so under a colour cast their colour *is* the cast. Each channel c of an
+    image in [0, 1] space is divided by its ``percentile``-th percentile p_c (a percentile
+    rather than the maximum, so that a few clipped or noisy pixels do not decide), then clipped.
+    It suits product photos shot on a white background or with a white object in view; it
+    fails when nothing in the picture is white.
+
+    Args:
+        images: colour (N, H, W, 3) or (H, W, 3), float in [-1, 1].
+        percentile: in (0, 100].
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1]. A channel whose percentile is 0 is left as is.
+    """
+    x, single = as_images(images)
+    _colour_only(x, "white_patch")
+    percentile = check_scalar(percentile, "percentile", low=0.0, high=100.0, low_open=True)
+    u = to_unit(x)
+    bright = np.percentile(u.reshape(len(u), -1, 3), percentile, axis=1)[:, None, None, :]
+    gains = np.where(bright > 0, 1.0 / np.where(bright > 0, bright, 1.0), 1.0)
+    return restore_batch(from_unit(np.clip(u * gains, 0.0, 1.0)), single)
 
 
 # --- the adjustments of section 2.4 -------------------------------------------------------------
@@ -467,12 +603,6 @@ def unsharp_mask(images, radius: float = 1.0, amount: float = 1.0) -> np.ndarray
     return restore_batch(_per_image(x, lambda u: sharpen(u, radius=radius, amount=amount, channel_axis=axis)), single)
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 # --- tuning --------------------------------------------------------------------------------------
 
 
@@ -486,6 +616,11 @@ METHODS: dict[str, Callable] = {
     "clahe": clahe,
     "adjust_gamma": adjust_gamma,
     "auto_contrast": auto_contrast,
+    "auto_gamma": auto_gamma,
+    "levels_gamma": levels_gamma,
+    "undo_low_light": undo_low_light,
+    "grey_world": grey_world,
+    "white_patch": white_patch,
     "adjust_brightness": adjust_brightness,
     "adjust_contrast": adjust_contrast,
     "adjust_saturation": adjust_saturation,

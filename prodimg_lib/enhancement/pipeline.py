@@ -7,24 +7,26 @@ generate -> enhance -> post-process -> quality gate -> export:
 - :func:`quality_gate` accepts or rejects each image from the product classifier's
   confidence in the requested class and a realism score (:func:`prodimg_lib.evaluation.feature_space.realism_scores`),
   and says why;
-- :func:`save_catalogue_sheet`, :func:`save_images`, :func:`write_manifest` and
-  :func:`side_by_side` export the results (every file written atomically).
+- :func:`save_catalogue_sheet`, :func:`save_images` and :func:`write_manifest` export the
+  results (every file written atomically, with :mod:`prodimg_lib.files`); before/after pictures
+  of photos are :func:`prodimg_lib.viz.side_by_side`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["StageTimer", "background_mask", "white_background", "quality_gate", "save_images", "save_catalogue_sheet", "write_manifest",
-           "side_by_side"]
+from prodimg_lib.data.pixels import as_images
+from prodimg_lib.files import atomic_write_json, atomic_write_text
+
+__all__ = ["StageTimer", "background_mask", "white_background", "quality_gate", "save_images", "save_catalogue_sheet",
+           "write_manifest"]
 
 
 class StageTimer:
@@ -60,9 +62,7 @@ def background_mask(images, threshold: float = -0.8) -> np.ndarray:
     """
     from scipy import ndimage
 
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim != 4:
-        raise ValueError(f"images must have shape (N, H, W, C), got {x.shape}")
+    x, _ = as_images(images, "images", channels=None, batch_only=True)
     dark = x.mean(axis=-1) <= threshold
     masks = np.zeros(dark.shape, dtype=bool)
     for i, d in enumerate(dark):
@@ -88,10 +88,7 @@ def white_background(images, threshold: float = -0.8, softness: float = 0.2, *, 
     Returns:
         float32, same shape, in [-1, 1].
     """
-    from prodimg_lib.data import check_pixel_values
-
-    x = np.asarray(images, dtype=np.float32)
-    check_pixel_values(x, "images")
+    x, _ = as_images(images, "images", channels=None, batch_only=True)
     if not softness > 0:
         raise ValueError(f"softness must be positive, got {softness!r}")
     alpha = np.clip((x - threshold) / softness, 0.0, 1.0)
@@ -138,56 +135,31 @@ def quality_gate(probabilities, requested, realism, *, min_confidence: float = 0
     return results
 
 
-def _atomic_write_bytes(data: bytes, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _png_bytes(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def save_images(images, names, out_dir) -> list[Path]:
     """Write [-1, 1] (or uint8) images as PNG files ``out_dir/<name>.png``; return the paths."""
     from prodimg_lib.data import from_minus_one_one
+    from prodimg_lib.data.photos import write_photo
 
     images = np.asarray(images)
     pixels = images if images.dtype == np.uint8 else from_minus_one_one(images)
     if len(pixels) != len(names):
         raise ValueError(f"{len(pixels)} images but {len(names)} names")
-    paths = []
-    for image, name in zip(pixels, names):
-        path = Path(out_dir) / f"{name}.png"
-        _atomic_write_bytes(_png_bytes(image), path)
-        paths.append(path)
-    return paths
+    return [write_photo(image, Path(out_dir) / f"{name}.png") for image, name in zip(pixels, names)]
 
 
 def save_catalogue_sheet(images, titles, path, *, ncols: int = 8, title: str | None = None) -> Path:
-    """A labelled grid (titles under each image) saved as one PNG; return its path."""
-    import matplotlib
+    """A labelled grid (:func:`prodimg_lib.viz.image_grid`, titles under each image) saved as one PNG; return its path."""
+    import matplotlib.pyplot as plt
 
-    from prodimg_lib.viz import image_grid
+    from prodimg_lib.files import atomic_write_bytes
+    from prodimg_lib.viz import figure_png, image_grid
 
-    n = len(images)
-    nrows = -(-n // ncols)
-    padded = np.concatenate([np.asarray(images), np.ones((nrows * ncols - n, *np.shape(images)[1:]), np.float32)]) if nrows * ncols > n else np.asarray(images)
-    fig = image_grid(padded, nrows, ncols, titles=list(titles) + [""] * (nrows * ncols - n), cell_size=1.5, suptitle=title)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight", facecolor="white")
-    matplotlib.pyplot.close(fig)
-    _atomic_write_bytes(buffer.getvalue(), Path(path))
-    return Path(path)
+    nrows = -(-len(images) // ncols)
+    fig = image_grid(images, nrows, ncols, titles=list(titles), cell_size=1.5, suptitle=title)
+    try:
+        return atomic_write_bytes(path, figure_png(fig))
+    finally:
+        plt.close(fig)
 
 
 def write_manifest(rows: list[dict], out_dir, stem: str = "manifest") -> tuple[Path, Path]:
@@ -200,29 +172,4 @@ def write_manifest(rows: list[dict], out_dir, stem: str = "manifest") -> tuple[P
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
-    csv_path, json_path = out / f"{stem}.csv", out / f"{stem}.json"
-    _atomic_write_bytes(text.getvalue().encode("utf-8"), csv_path)
-    _atomic_write_bytes(json.dumps(rows, indent=2).encode("utf-8"), json_path)
-    return csv_path, json_path
-
-
-def side_by_side(before, after, gap: int = 8) -> np.ndarray:
-    """One uint8 picture: ``before`` enlarged (nearest neighbour) to ``after``'s height, a white gap, ``after``."""
-    before, after = np.asarray(before), np.asarray(after)
-    if before.dtype != np.uint8 or after.dtype != np.uint8 or before.ndim != 3 or after.ndim != 3:
-        raise ValueError("before and after must be uint8 (H, W, C) images")
-    factor = max(1, round(after.shape[0] / before.shape[0]))
-    big = before.repeat(factor, axis=0).repeat(factor, axis=1)[: after.shape[0]]
-    channels = max(big.shape[-1], after.shape[-1])
-    big, after = (np.repeat(a, channels // a.shape[-1], axis=-1) for a in (big, after))
-    height = max(big.shape[0], after.shape[0])
-    canvas = np.full((height, big.shape[1] + gap + after.shape[1], channels), 255, np.uint8)
-    canvas[: big.shape[0], : big.shape[1]] = big
-    canvas[: after.shape[0], big.shape[1] + gap:] = after
-    return canvas
-
-
-# --------------------------------------------------------------------------- exercises (notebook 11)
-
-
-
+    return atomic_write_text(out / f"{stem}.csv", text.getvalue()), atomic_write_json(out / f"{stem}.json", rows)

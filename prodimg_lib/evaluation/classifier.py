@@ -34,40 +34,17 @@ Only standard Keras layers are used (no ``Lambda``, no custom layer), so a saved
 
 from __future__ import annotations
 
-import numpy as np
 
-from prodimg_lib.data import IMAGE_SHAPE, as_model_images
+from prodimg_lib.data.pixels import IMAGE_SHAPE, as_labels, as_model_images, check_positive_int
 
 __all__ = [
-    "IMAGE_SHAPE",
     "FEATURES_LAYER",
-    "as_model_images",
-    "as_labels",
     "build_classifier",
     "feature_extractor",
     "train_classifier",
 ]
 
 FEATURES_LAYER = "features"
-
-
-def as_labels(labels, num_images: int, num_classes: int, name: str = "labels") -> np.ndarray:
-    """Check class labels: integers of shape (num_images,) in [0, num_classes); return them as int32.
-
-    Raises:
-        TypeError: non-integer labels.
-        ValueError: one-hot labels, a length that does not match the images, or a label out of range.
-    """
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape == (num_images, num_classes):
-        raise ValueError(f"{name} look one-hot encoded {labels.shape}; pass class indices, e.g. {name}.argmax(axis=1)")
-    if labels.ndim != 1 or len(labels) != num_images:
-        raise ValueError(f"{name} must have shape ({num_images},), one class index per image, got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{name} must be integer class indices, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"{name} must be in [0, {num_classes}), got values in [{labels.min()}, {labels.max()}]")
-    return labels.astype(np.int32)
 
 
 def build_classifier(
@@ -98,9 +75,9 @@ def build_classifier(
     import keras
     from keras import layers
 
-    for arg, value, low in (("width", width, 1), ("num_classes", num_classes, 2), ("features", features, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{arg} must be an integer >= {low}, got {value!r}")
+    width = check_positive_int(width, "width")
+    num_classes = check_positive_int(num_classes, "num_classes", low=2)
+    features = check_positive_int(features, "features")
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     input_shape = tuple(input_shape)
@@ -166,9 +143,10 @@ def train_classifier(
 ):
     """Compile the classifier and train it; return the Keras ``History``.
 
-    Compiles (or re-compiles, resetting the optimiser) with Adam, sparse categorical
-    cross-entropy and the accuracy metric. The learning rate follows a cosine decay from
-    ``learning_rate`` to 5% of it over the run, which gains accuracy in short runs.
+    Checks the images and labels, then trains with :func:`prodimg_lib.enhancement.fit.fit_supervised`
+    (the course's one supervised training loop): Adam, sparse categorical cross-entropy and the
+    accuracy metric, compiled anew (which resets the optimiser), the learning rate on a cosine
+    decay from ``learning_rate`` to 5% of it over the run, which gains accuracy in short runs.
 
     Args:
         model: from :func:`build_classifier`.
@@ -193,50 +171,26 @@ def train_classifier(
     Raises:
         TypeError, ValueError: bad images or labels (the message names the array and the fix),
             a training set smaller than one batch, or bad epochs / batch size.
+        FloatingPointError: training diverged.
     """
     import keras
+
+    from prodimg_lib.enhancement.fit import fit_supervised
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     image_shape = tuple(model.input_shape[1:])
     num_classes = int(model.output_shape[-1])
-    for arg, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{arg} must be a positive integer, got {value!r}")
     x_train = as_model_images(x_train, "x_train", image_shape)
-    y_train = as_labels(y_train, len(x_train), num_classes, "y_train")
-    if len(x_train) < batch_size:
-        raise ValueError(
-            f"the training set ({len(x_train)} images) is smaller than one batch ({batch_size}); "
-            "use a smaller batch_size or more data"
-        )
+    y_train = as_labels(y_train, num_classes, "y_train", num_images=len(x_train))
     if (x_val is None) != (y_val is None):
         raise ValueError("pass both x_val and y_val, or neither")
     validation_data = None
     if x_val is not None:
         x_val = as_model_images(x_val, "x_val", image_shape)
-        validation_data = (x_val, as_labels(y_val, len(x_val), num_classes, "y_val"))
-
-    if seed is not None:
-        keras.utils.set_random_seed(int(seed))
-    steps = epochs * int(np.ceil(len(x_train) / batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(float(learning_rate), decay_steps=steps, alpha=0.05)
-    optimizer = keras.optimizers.Adam(learning_rate=schedule)
-    compile_args = dict(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.compile(**compile_args)
-    trainer = model
-    if augmenter is not None:
-        inputs = keras.Input(shape=image_shape, name="images")
-        trainer = keras.Model(inputs, model(augmenter(inputs)), name=f"augmented_{model.name}")
-        # Same optimiser: the wrapper's trainable variables are the model's own.
-        trainer.compile(**compile_args)
-    return trainer.fit(
-        x_train,
-        y_train,
-        batch_size=int(batch_size),
-        epochs=int(epochs),
-        validation_data=validation_data,
-        verbose=verbose,
-        callbacks=callbacks,
-        shuffle=True,
+        validation_data = (x_val, as_labels(y_val, num_classes, "y_val", num_images=len(x_val)))
+    return fit_supervised(
+        model, x_train, y_train, loss="sparse_categorical_crossentropy", metrics=["accuracy"], epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, validation_data=validation_data, augmenter=augmenter,
+        verbose=verbose, seed=seed, callbacks=callbacks,
     )

@@ -39,6 +39,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from prodimg_lib.data.pixels import check_positive_int
+
 __all__ = [
     # features
     "compute_features",
@@ -92,13 +94,12 @@ def compute_features(extractor, images, batch_size: int = 256) -> np.ndarray:
     Raises:
         TypeError, ValueError: images that are uint8, of the wrong shape, outside [-1, 1], or NaN.
     """
-    from prodimg_lib.evaluation.classifier import as_model_images
+    from prodimg_lib.data.pixels import as_model_images
 
     model = _extractor_for(extractor)
     images = as_model_images(images, "images", tuple(model.input_shape[1:]))
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    features = np.asarray(model.predict(images, batch_size=int(batch_size), verbose=0), dtype=np.float32)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    features = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
     return features.reshape(len(images), -1)
 
 
@@ -106,7 +107,7 @@ def predict_labels(classifier, images, batch_size: int = 256) -> np.ndarray:
     """The classifier's predicted class (argmax of its probabilities) for each image, (N,) int64."""
     import keras
 
-    from prodimg_lib.evaluation.classifier import as_model_images
+    from prodimg_lib.data.pixels import as_model_images
 
     if not isinstance(classifier, keras.Model):
         raise TypeError(f"classifier must be a keras.Model, got {type(classifier).__name__}")
@@ -356,8 +357,7 @@ def precision_recall(real_features, fake_features, k: int = 3, batch_size: int =
     Raises:
         ValueError: different feature dimensions, k out of range, NaN.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_positive_int(k, "k")
     real = _as_features(real_features, "real_features", min_samples=k + 1)
     fake = _as_features(fake_features, "fake_features", min_samples=k + 1)
     _same_dims(real, fake, "real_features", "fake_features")
@@ -388,8 +388,7 @@ def realism_scores(real_features, fake_features, k: int = 3, batch_size: int = 1
     Returns:
         float64 (N_fake,) scores >= 0.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = check_positive_int(k, "k")
     real = _as_features(real_features, "real_features", min_samples=k + 1)
     fake = _as_features(fake_features, "fake_features")
     _same_dims(real, fake, "real_features", "fake_features")
@@ -428,8 +427,7 @@ def nearest_neighbours(query_features, reference_features, k: int = 1, batch_siz
     query = _as_features(query_features, "query_features")
     reference = _as_features(reference_features, "reference_features")
     _same_dims(query, reference, "query_features", "reference_features")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(reference):
-        raise ValueError(f"k must be an integer in [1, {len(reference)}] (the number of reference rows), got {k!r}")
+    k = check_positive_int(k, "k", high=len(reference), hint=" (the number of reference rows)")
     sq = np.sum(reference * reference, axis=1)
     indices = np.empty((len(query), k), dtype=np.int64)
     distances = np.empty((len(query), k))

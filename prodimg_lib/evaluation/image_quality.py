@@ -2,14 +2,17 @@
 
 Both compare pixel by pixel, on images in the models' range [-1, 1] (shape (N, H, W, C) or
 one image (H, W, C)), optionally only inside a mask (the repaired pixels of an inpainting).
-Both use scikit-image, the implementations the classical baselines are judged with too.
+They are the course's only implementations: every PSNR of the library, the notebooks and the
+benchmarks is :func:`psnr` (or, for a mean squared error such as a Keras loss,
+:func:`psnr_from_mse`, the formula :func:`psnr` itself uses). PSNR gives the numbers of
+``skimage.metrics.peak_signal_noise_ratio``; SSIM calls ``skimage.metrics.structural_similarity``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["IMAGE_DATA_RANGE", "psnr", "ssim"]
+__all__ = ["IMAGE_DATA_RANGE", "psnr_from_mse", "psnr", "ssim"]
 
 # The full range of [-1, 1] images. PSNR with data_range 2 on [-1, 1] images equals PSNR with
 # data_range 255 on the same images as uint8 pixels: both the error and the range scale by 127.5.
@@ -56,8 +59,30 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
 
 
+def psnr_from_mse(mse, data_range: float = IMAGE_DATA_RANGE):
+    """The PSNR in dB of a mean squared error: 10 log10(data_range² / MSE); ``inf`` for an MSE of 0.
+
+    For an MSE that is not an image pair, e.g. a Keras MSE loss per epoch (the PSNR of the
+    pooled error of all images, not the mean of per-image PSNRs that :func:`psnr` reports), or
+    the MSE of noise of a known variance.
+
+    Args:
+        mse: a number or an array of them, >= 0, in squared [-1, 1] units (NaN stays NaN).
+        data_range: the span of the values, 2 for [-1, 1].
+
+    Returns:
+        A float, or a float64 array of the shape of ``mse``.
+    """
+    mse = np.asarray(mse, dtype=np.float64)
+    if np.any(mse < 0):
+        raise ValueError(f"a mean squared error cannot be negative, got {mse.min():g}")
+    with np.errstate(divide="ignore"):
+        values = 10.0 * np.log10(float(data_range) ** 2 / mse)
+    return float(values) if values.ndim == 0 else values
+
+
 def psnr(reference, estimate, mask=None, *, reduction: str = "mean", clip: bool = False):
-    """Peak signal-to-noise ratio in dB (``skimage.metrics.peak_signal_noise_ratio``), higher is better.
+    """Peak signal-to-noise ratio in dB, higher is better (the number ``skimage.metrics.peak_signal_noise_ratio`` gives).
 
     PSNR = 10 log10(range² / MSE) with range 2 (the span of [-1, 1]). This gives exactly the
     PSNR of the same images as uint8 pixels with range 255, the number papers report: both
@@ -89,21 +114,13 @@ def psnr(reference, estimate, mask=None, *, reduction: str = "mean", clip: bool 
         TypeError, ValueError: uint8 or non-float images, different shapes, values outside
             [-1, 1], NaN, a mask of the wrong shape, or a mask that selects no pixel at all.
     """
-    from skimage.metrics import peak_signal_noise_ratio
-
     _check_reduction(reduction)
     ref, est, m, _ = _image_pair(reference, estimate, mask, clip)
-    values = np.empty(len(ref))
-    with np.errstate(divide="ignore"):
-        for i in range(len(ref)):
-            r, e = (ref[i], est[i]) if m is None else (ref[i][m[i]], est[i][m[i]])
-            if r.size == 0:
-                values[i] = np.nan
-            elif np.array_equal(r, e):
-                values[i] = np.inf
-            else:
-                values[i] = peak_signal_noise_ratio(r, e, data_range=IMAGE_DATA_RANGE)
-    return _reduce(values, reduction, "PSNR")
+    mse = np.empty(len(ref))
+    for i in range(len(ref)):
+        r, e = (ref[i], est[i]) if m is None else (ref[i][m[i]], est[i][m[i]])
+        mse[i] = np.mean((r - e) ** 2) if r.size else np.nan
+    return _reduce(psnr_from_mse(mse), reduction, "PSNR")
 
 
 def ssim(reference, estimate, mask=None, *, reduction: str = "mean", clip: bool = False):

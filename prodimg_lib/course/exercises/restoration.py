@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.restoration import composite, masked_psnr, noise_psnr
+from prodimg_lib.enhancement.recipes.restoration import composite, noise_psnr
+from prodimg_lib.evaluation.image_quality import psnr
 from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
 
 
@@ -44,7 +45,7 @@ def _masked_cases() -> list[Case]:
             (mean_over_all, "The squared errors are summed over the mask but divided by all pixels: divide by the "
                             "number of masked pixels."),
         )
-        cases.append(Case((ref, est, mask), masked_psnr(ref, est, mask), f"test image {i + 1} ({shape[0]}x{shape[1]})",
+        cases.append(Case((ref, est, mask), psnr(ref, est, mask), f"test image {i + 1} ({shape[0]}x{shape[1]})",
                           mistakes))
     return cases
 

@@ -40,9 +40,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from prodimg_lib.enhancement.fit import check_positive_int, clip_to_model_range, train_image_to_image
+from prodimg_lib.data.pixels import check_positive_int
+from prodimg_lib.enhancement.fit import clip_to_model_range
 
-__all__ = ["build_dncnn", "build_inpainting_unet", "train_image_to_image"]
+__all__ = ["build_dncnn", "build_inpainting_unet"]
 
 
 def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_norm: bool = True):
@@ -63,9 +64,9 @@ def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_no
     Raises:
         ValueError: a channel count or width that is not a positive integer, or depth < 2.
     """
-    channels = check_positive_int("channels", channels)
-    width = check_positive_int("width", width)
-    depth = check_positive_int("depth", depth, low=2)
+    channels = check_positive_int(channels, "channels")
+    width = check_positive_int(width, "width")
+    depth = check_positive_int(depth, "depth", low=2)
     inputs = keras.Input(shape=(None, None, channels), name="noisy")
     x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv1")(inputs)
     for i in range(2, depth):
@@ -108,8 +109,8 @@ def build_inpainting_unet(channels: int = 1, width: int = 32):
     Raises:
         ValueError: a channel count or width that is not a positive integer.
     """
-    channels = check_positive_int("channels", channels)
-    width = check_positive_int("width", width)
+    channels = check_positive_int(channels, "channels")
+    width = check_positive_int(width, "width")
     damaged = keras.Input(shape=(None, None, channels), name="damaged")
     mask = keras.Input(shape=(None, None, 1), name="mask")
     x = layers.Concatenate(name="image_and_mask")([damaged, mask])

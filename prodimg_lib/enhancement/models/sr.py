@@ -62,7 +62,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from prodimg_lib.enhancement.fit import check_positive_int, clip_to_model_range
+from prodimg_lib.data.pixels import check_positive_int
+from prodimg_lib.enhancement.fit import clip_to_model_range
 
 __all__ = ["SR_FACTORS", "depth_to_space", "build_espcn", "build_edsr"]
 
@@ -96,7 +97,7 @@ def depth_to_space(x, block_size: int, name: str = "subpixel"):
     Raises:
         ValueError: block_size < 2, or a channel count that is unknown or not divisible by r².
     """
-    r = check_positive_int("block_size", block_size, low=2)
+    r = check_positive_int(block_size, "block_size", low=2)
     channels_in = x.shape[-1]
     if channels_in is None or channels_in % (r * r):
         raise ValueError(f"depth_to_space({r}) needs a known channel count divisible by {r * r}, got {channels_in}")
@@ -115,7 +116,7 @@ def depth_to_space(x, block_size: int, name: str = "subpixel"):
 def _check_args(factor, channels, width) -> tuple[int, int, int]:
     if isinstance(factor, bool) or factor not in SR_FACTORS:
         raise ValueError(f"factor must be one of {', '.join(map(str, SR_FACTORS))}, got {factor!r}")
-    return int(factor), check_positive_int("channels", channels), check_positive_int("width", width)
+    return int(factor), check_positive_int(channels, "channels"), check_positive_int(width, "width")
 
 
 def _output(inputs, correction, factor: int, residual: bool, channels: int):
@@ -182,7 +183,7 @@ def build_edsr(factor: int, channels: int = 1, width: int = 64, blocks: int = 8,
         ValueError: an unsupported factor, or a non-positive channel count, width or negative blocks.
     """
     factor, channels, width = _check_args(factor, channels, width)
-    blocks = check_positive_int("blocks", blocks, low=0)
+    blocks = check_positive_int(blocks, "blocks", low=0)
     inputs = keras.Input(shape=(None, None, channels), name="low_res")
     head = layers.Conv2D(width, 3, padding="same", name="head")(inputs)
     x = head

@@ -44,7 +44,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from prodimg_lib.enhancement.fit import check_positive_int, clip_to_model_range
+from prodimg_lib.data.pixels import check_positive_int
+from prodimg_lib.enhancement.fit import clip_to_model_range
 
 __all__ = ["build_curve_estimator", "curve_parameters"]
 
@@ -85,9 +86,9 @@ def build_curve_estimator(channels: int = 3, width: int = 32, iterations: int = 
     Raises:
         ValueError: a channel count, width or iteration count that is not a positive integer.
     """
-    channels = check_positive_int("channels", channels)
-    width = check_positive_int("width", width)
-    iterations = check_positive_int("iterations", iterations)
+    channels = check_positive_int(channels, "channels")
+    width = check_positive_int(width, "width")
+    iterations = check_positive_int(iterations, "iterations")
     inputs = keras.Input(shape=(None, None, channels), name="dark")
     u = layers.Rescaling(0.5, offset=0.5, name="to_unit")(inputs)
     features = _features(u, width)

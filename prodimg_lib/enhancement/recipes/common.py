@@ -1,13 +1,22 @@
-"""What the enhancement recipes share: the held-out split and the input check."""
+"""What the enhancement recipes share: the held-out split, the input check and the run record.
+
+- :func:`split_held_out`: the last training images, held out for validation and tuning;
+- :func:`model_images`: the recipes' image input (uint8 pixels or floats in [-1, 1]);
+- :class:`TrainedRun`: the one record of a trained enhancement model (each recipe subclasses
+  it to name its runs), :func:`train_run`, which trains a model and returns its record, and
+  :func:`model_of`, the model of a run (or a model given as is);
+- :func:`describe_params`: tuned parameters as one line of text.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["HELD_OUT", "TrainedRun", "split_held_out", "model_images"]
+__all__ = ["HELD_OUT", "TrainedRun", "split_held_out", "model_images", "train_run", "model_of", "describe_params"]
 
 HELD_OUT = 500  # the last training images: validation loss of the learned models, tuning of the classical ones
 
@@ -25,21 +34,15 @@ def split_held_out(images, held_out: int = HELD_OUT) -> tuple[np.ndarray, np.nda
     return images[:-n_held], images[-n_held:]
 
 
-def model_images(images, name: str = "images") -> np.ndarray:
-    """uint8 (N, H, W) or (N, H, W, C) pixels, or floats in [-1, 1], as float32 (N, H, W, C) in [-1, 1]."""
-    from prodimg_lib.data import check_pixel_values, to_minus_one_one
+def model_images(images, name: str = "images", channels: tuple[int, ...] | None = None) -> np.ndarray:
+    """uint8 (N, H, W) or (N, H, W, C) pixels, or floats in [-1, 1], as float32 (N, H, W, C) in [-1, 1].
 
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4:
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C), got {images.shape}")
-    if images.dtype == np.uint8:
-        return to_minus_one_one(images)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise TypeError(f"{name} must be uint8 pixels or float images in [-1, 1], got dtype {images.dtype}")
-    check_pixel_values(images, name)
-    return images.astype(np.float32, copy=False)
+    ``channels``: the channel counts accepted (None: any). See
+    :func:`prodimg_lib.data.pixels.as_images` (``pixels=True``).
+    """
+    from prodimg_lib.data.pixels import as_images
+
+    return as_images(images, name, channels=channels, pixels=True)[0]
 
 
 @dataclass
@@ -59,3 +62,48 @@ class TrainedRun:
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
     n_train: int = 0
+
+    @property
+    def name(self) -> str:
+        """How tables and logs name the run."""
+        return str(self.settings.get("architecture", self.model.name))
+
+
+def train_run(run_class: type[TrainedRun], model, settings: dict, inputs, targets, *, validation=None,
+              verbose: int | str = 2, seed: int = 0, log: Callable[[str], None] | None = print,
+              **fields) -> TrainedRun:
+    """Train ``model`` with ``settings`` (:func:`prodimg_lib.enhancement.fit.train_image_to_image`); return its record.
+
+    Args:
+        run_class: the recipe's :class:`TrainedRun` subclass.
+        model: the built, untrained model.
+        settings: epochs, batch_size, learning_rate and optionally loss (default "mse").
+        inputs, targets, validation: as in ``train_image_to_image`` (``validation_data``).
+        verbose, seed: as in ``train_image_to_image``.
+        log: called with one line when training is done (None: silent).
+        **fields: further fields of ``run_class``.
+
+    Returns:
+        ``run_class(model, settings, history, seconds, n_train, **fields)``.
+    """
+    from prodimg_lib.enhancement.fit import train_image_to_image
+
+    start = time.perf_counter()
+    history = train_image_to_image(model, inputs, targets, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                                   learning_rate=settings["learning_rate"], loss=settings.get("loss", "mse"),
+                                   validation_data=validation, verbose=verbose, seed=seed)
+    run = run_class(model, settings, dict(history.history), time.perf_counter() - start, len(targets), **fields)
+    if log is not None:
+        log(f"{run.name}: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(targets):,} "
+            f"images in {run.seconds:.0f} s")
+    return run
+
+
+def model_of(run_or_model):
+    """The ``keras.Model`` of a :class:`TrainedRun`, or the model itself."""
+    return run_or_model.model if isinstance(run_or_model, TrainedRun) else run_or_model
+
+
+def describe_params(params: dict) -> str:
+    """Parameters as text for tables and logs: ``"weight=0.08, sigma=25"`` (floats in the shortest form)."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())

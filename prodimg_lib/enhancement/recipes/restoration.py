@@ -29,8 +29,10 @@ The functions:
 - :func:`tune_denoisers`: tune the classical denoisers on held-out images;
 - :func:`evaluate_denoising`, :func:`evaluate_inpainting`: every method on the test images;
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks restoration`` runs it;
-- the exercise checkers of notebook 09: :func:`check_noise_psnr`, :func:`check_masked_psnr`,
-  :func:`check_composite`.
+- the reference answers that the exercise checkers of notebook 09
+  (:mod:`prodimg_lib.course.exercises.restoration`) compare with: :func:`noise_psnr` and
+  :func:`composite` (the masked-PSNR exercise is checked against
+  :func:`prodimg_lib.evaluation.image_quality.psnr` with a mask).
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from typing import Callable
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.common import TrainedRun, model_images, split_held_out
+from prodimg_lib.enhancement.recipes.common import (
+    TrainedRun, describe_params, model_images, model_of, split_held_out, train_run,
+)
 
 __all__ = [
     "SIGMAS",
@@ -55,6 +59,7 @@ __all__ = [
     "RestoreRun",
     "restore_settings",
     "split_held_out",
+    "describe_params",
     "load_splits",
     "noisy_pairs",
     "defect_pairs",
@@ -67,7 +72,6 @@ __all__ = [
     "evaluate_inpainting",
     "benchmark",
     "noise_psnr",
-    "masked_psnr",
     "composite",
 ]
 
@@ -190,7 +194,7 @@ def noisy_pairs(clean, sigma=TARGET_SIGMA, *, seed=0) -> tuple[np.ndarray, np.nd
 
     clean = model_images(clean, "clean")
     sigma = _sigma(sigma)
-    rng = degrade._rng(seed)
+    rng = degrade.as_rng(seed)
     if isinstance(sigma, tuple):
         sigma = rng.uniform(sigma[0], sigma[1], len(clean))
     return degrade.add_gaussian_noise(clean, sigma, seed=rng), clean
@@ -220,7 +224,7 @@ def defect_pairs(clean, *, seed=0, kind: str = "mixed", touch_product: bool = Tr
     from prodimg_lib.data import degrade
 
     clean = model_images(clean, "clean")
-    rng = degrade._rng(seed)
+    rng = degrade.as_rng(seed)
     shape = clean.shape[1:3]
     masks = degrade.defect_masks(len(clean), shape, kind, seed=rng)
     if touch_product:
@@ -242,22 +246,6 @@ class RestoreRun(TrainedRun):
     @property
     def name(self) -> str:
         return METHOD_LABELS["dncnn" if self.settings["task"] == "denoise" else "unet"]
-
-
-def _train(model, settings: dict, inputs, targets, validation, verbose, seed: int, log) -> RestoreRun:
-    import keras
-
-    from prodimg_lib.enhancement.fit import train_image_to_image
-
-    start = time.perf_counter()
-    history = train_image_to_image(model, inputs, targets, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                                   learning_rate=settings["learning_rate"], loss=settings["loss"],
-                                   validation_data=validation, verbose=verbose, seed=seed)
-    run = RestoreRun(model, settings, dict(history.history), time.perf_counter() - start, len(targets))
-    if log is not None:
-        log(f"{run.name}: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(targets):,} "
-            f"images in {run.seconds:.0f} s (Keras {keras.__version__})")
-    return run
 
 
 def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose: int | str = 2, seed: int = 0,
@@ -293,7 +281,7 @@ def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose
     val = None if validation is None else noisy_pairs(validation, TARGET_SIGMA, seed=seed + 1)
     keras.utils.set_random_seed(seed)
     model = build_dncnn(1, settings["width"], settings["depth"], batch_norm=settings["batch_norm"])
-    return _train(model, settings, noisy, clean, val, verbose, seed, log)
+    return train_run(RestoreRun, model, settings, noisy, clean, validation=val, verbose=verbose, seed=seed, log=log)
 
 
 def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str = 2, seed: int = 0,
@@ -327,16 +315,13 @@ def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str
         val = ([v_damaged, v_masks.astype(np.float32)], v_clean)
     keras.utils.set_random_seed(seed)
     model = build_inpainting_unet(1, settings["width"])
-    return _train(model, settings, [damaged, masks.astype(np.float32)], clean, val, verbose, seed, log)
-
-
-def _model_of(model):
-    return model.model if isinstance(model, RestoreRun) else model
+    return train_run(RestoreRun, model, settings, [damaged, masks.astype(np.float32)], clean, validation=val,
+                     verbose=verbose, seed=seed, log=log)
 
 
 def denoise(model, noisy, batch_size: int = 500) -> np.ndarray:
     """Denoise (N, H, W, 1) images in [-1, 1] with a trained denoiser (a model or a :class:`RestoreRun`)."""
-    model = _model_of(model)
+    model = model_of(model)
     noisy = model_images(noisy, "noisy")
     return np.clip(np.asarray(model.predict(noisy, batch_size=batch_size, verbose=0)), -1.0, 1.0).astype(np.float32)
 
@@ -345,7 +330,7 @@ def inpaint(model, damaged, masks, batch_size: int = 500) -> np.ndarray:
     """Repair damaged images with the inpainting U-Net: (N, H, W, 1) and bool masks (N, H, W, 1) -> (N, H, W, 1)."""
     from prodimg_lib.data.pixels import as_masks
 
-    model = _model_of(model)
+    model = model_of(model)
     damaged = model_images(damaged, "damaged")
     masks = as_masks(masks, like=damaged).astype(np.float32)
     out = model.predict([damaged, masks], batch_size=batch_size, verbose=0)
@@ -381,10 +366,6 @@ def tune_denoisers(clean_held, sigma=TARGET_SIGMA, *, n_images: int | None = 200
     if unknown:
         raise ValueError(f"no tuning grid for {unknown}; known: {', '.join(grids)}")
     return {method: classical.tune(method, noisy, clean, grids[method]) for method in methods}
-
-
-def _describe(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
 def _row(task: str, method: str, clean, estimate, seconds: float, mask=None, **extra) -> dict:
@@ -428,7 +409,7 @@ def evaluate_denoising(model, tuned: dict, clean_test, sigma=TARGET_SIGMA, *, se
         out = classical.METHODS[method](noisy, **result.params)
         seconds = time.perf_counter() - start
         outputs[method] = out
-        rows.append(_row(task, f"{METHOD_LABELS.get(method, method)} ({_describe(result.params)})", clean, out, seconds))
+        rows.append(_row(task, f"{METHOD_LABELS.get(method, method)} ({describe_params(result.params)})", clean, out, seconds))
     if model is not None:
         start = time.perf_counter()
         out = denoise(model, noisy)
@@ -510,7 +491,7 @@ def benchmark(fm, profile, *, log=print, sigmas=SIGMAS) -> list[dict]:
         start = time.perf_counter()
         tuned = tune_denoisers(held, sigma, n_images=settings["tune_images"])
         log(f"sigma {sigma}: tuned the classical denoisers in {time.perf_counter() - start:.0f} s: "
-            + "; ".join(f"{METHOD_LABELS[m]} {_describe(r.params)} ({r.psnr:.2f} dB)" for m, r in tuned.items()))
+            + "; ".join(f"{METHOD_LABELS[m]} {describe_params(r.params)} ({r.psnr:.2f} dB)" for m, r in tuned.items()))
         target = TARGET_GAIN_DB["denoise"] if sigma == TARGET_SIGMA else None
         sigma_rows, _ = evaluate_denoising(denoiser, tuned, test, sigma, target_db=target)
         sigma_rows[-1]["train_seconds"] = denoiser.seconds
@@ -532,16 +513,14 @@ def benchmark(fm, profile, *, log=print, sigmas=SIGMAS) -> list[dict]:
 
 
 def noise_psnr(sigma):
-    """The PSNR in dB of an image carrying unclipped white noise of std ``sigma`` (0-255 scale): 20 log10(255 / sigma)."""
-    return 20.0 * np.log10(255.0 / np.asarray(sigma, dtype=np.float64))
+    """The PSNR in dB of an image carrying unclipped white noise of std ``sigma`` (0-255 scale): 20 log10(255 / sigma).
 
+    The MSE of such noise is its variance, sigma² (in [-1, 1] units: (2 sigma / 255)²), whatever the image.
+    """
+    from prodimg_lib.data.degrade import sigma_to_model_units
+    from prodimg_lib.evaluation.image_quality import psnr_from_mse
 
-def masked_psnr(reference, estimate, mask):
-    """PSNR in dB of one [-1, 1] image pair over the pixels where ``mask`` is True (range 2)."""
-    reference, estimate = np.asarray(reference, np.float64), np.asarray(estimate, np.float64)
-    mask = np.broadcast_to(np.asarray(mask, bool), reference.shape)
-    mse = np.mean((reference[mask] - estimate[mask]) ** 2)
-    return 10.0 * np.log10(4.0 / mse)
+    return psnr_from_mse(np.square(sigma_to_model_units(np.asarray(sigma, dtype=np.float64))))
 
 
 def composite(damaged, prediction, mask):

@@ -19,8 +19,10 @@ a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.de
   :func:`photo_patches`: training patches from *other* scikit-image photographs, and
   :func:`fine_tune`: a copy of a Fashion-MNIST model trained further on them;
   :func:`evaluate_photos`: classical and learned methods on colour photos;
-- the exercise checkers of notebook 08: :func:`check_downscale`, :func:`check_psnr`,
-  :func:`check_pixel_shuffle`, :func:`check_espcn_parameters`.
+- the reference answers that the exercise checkers of notebook 08
+  (:mod:`prodimg_lib.course.exercises.super_resolution`) compare with: :func:`pixel_shuffle` and
+  :func:`espcn_trainable_parameters` (the PSNR exercise is checked against
+  :func:`prodimg_lib.evaluation.image_quality.psnr`).
 
 Measured with the ``cpu`` profile (full Fashion-MNIST, 59,500 training images, all 10,000
 test images, 2 CPU cores; ``python -m benchmarks enhance --tasks super_resolution``):
@@ -39,7 +41,6 @@ On the four demo photos (128 x 128, per channel) the Fashion-MNIST EDSR is 2.3 d
 
 from __future__ import annotations
 
-import numbers
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,8 @@ from typing import Callable
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.common import TrainedRun, model_images, split_held_out
+from prodimg_lib.data.pixels import check_positive_int
+from prodimg_lib.enhancement.recipes.common import TrainedRun, model_images, model_of, split_held_out, train_run
 
 __all__ = [
     "FACTORS",
@@ -165,7 +167,8 @@ class SRRun(TrainedRun):
 
     @property
     def name(self) -> str:
-        return f"{self.settings['architecture'].upper()} x{self.settings['factor']}"
+        tuned = " (fine-tuned)" if "fine_tuned_on" in self.settings else ""
+        return f"{self.settings['architecture'].upper()} x{self.settings['factor']}{tuned}"
 
 
 def train_sr(clean_train, factor: int, architecture: str, profile, *, validation=None, verbose: int | str = 2,
@@ -186,7 +189,7 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
     Returns:
         :class:`SRRun`.
     """
-    from prodimg_lib.enhancement.fit import train_image_to_image
+    import keras
 
     settings = sr_settings(profile, factor, architecture)
     low, clean = make_pairs(clean_train, factor)
@@ -194,23 +197,9 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
         raise ValueError(f"the course's super-resolution models are grayscale: got {clean.shape[-1]} channels "
                          "(apply a grayscale model to colour photos with super_resolve_colour)")
     val = None if validation is None else make_pairs(validation, factor)
-    import keras
-
     keras.utils.set_random_seed(seed)
-    model = build_sr(settings)
-    start = time.perf_counter()
-    history = train_image_to_image(model, low, clean, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                                   learning_rate=settings["learning_rate"], validation_data=val, verbose=verbose,
-                                   seed=seed)
-    run = SRRun(model, settings, dict(history.history), time.perf_counter() - start, len(clean))
-    if log is not None:
-        log(f"{run.name}: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(clean):,} images "
-            f"in {run.seconds:.0f} s")
-    return run
-
-
-def _model_of(model):
-    return model.model if isinstance(model, SRRun) else model
+    return train_run(SRRun, build_sr(settings), settings, low, clean, validation=val, verbose=verbose, seed=seed,
+                     log=log)
 
 
 def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
@@ -224,7 +213,7 @@ def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
     Returns:
         float32 (N, r h, r w, 1), clipped to [-1, 1].
     """
-    model = _model_of(model)
+    model = model_of(model)
     low = model_images(low, "low")
     channels = model.input_shape[-1]
     if low.shape[-1] != channels:
@@ -411,13 +400,14 @@ def demo_photo_folder(root) -> Path:
     notebook 08 (load them with ``photos.load_photo_folder``). None of them is used by
     :func:`photo_patches`.
     """
-    from PIL import Image
     from skimage import data as skdata
+
+    from prodimg_lib.data.photos import write_photo
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     for name in DEMO_PHOTOS:
-        Image.fromarray(getattr(skdata, name)()).save(root / f"{name}.png")
+        write_photo(getattr(skdata, name)(), root / f"{name}.png")
     return root
 
 
@@ -437,9 +427,7 @@ def photo_patches(per_scale: int = 200, size: int = 32, *, names=PHOTO_TRAINING,
     from PIL import Image
     from skimage import data as skdata
 
-    for label, value in (("per_scale", per_scale), ("size", size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+    per_scale, size = check_positive_int(per_scale, "per_scale"), check_positive_int(size, "size")
     rng = np.random.default_rng(seed)
     planes = []
     for name in names:
@@ -473,21 +461,13 @@ def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 
     """
     import keras
 
-    from prodimg_lib.enhancement.fit import train_image_to_image
-
-    factor = run.settings["factor"]
-    low, clean = make_pairs(clean_patches, factor)
+    low, clean = make_pairs(clean_patches, run.settings["factor"])
     keras.utils.set_random_seed(seed)
     model = keras.models.clone_model(run.model)
     model.set_weights(run.model.get_weights())
-    start = time.perf_counter()
-    history = train_image_to_image(model, low, clean, epochs=epochs, batch_size=BATCH_SIZE,
-                                   learning_rate=learning_rate, verbose=verbose, seed=seed)
-    settings = dict(run.settings, epochs=epochs, learning_rate=learning_rate, fine_tuned_on=f"{len(clean):,} patches")
-    tuned = SRRun(model, settings, dict(history.history), time.perf_counter() - start, len(clean))
-    if log is not None:
-        log(f"{tuned.name} fine-tuned: {epochs} epoch(s) on {len(clean):,} patches in {tuned.seconds:.0f} s")
-    return tuned
+    settings = dict(run.settings, epochs=epochs, batch_size=BATCH_SIZE, learning_rate=learning_rate,
+                    fine_tuned_on=f"{len(clean):,} patches")
+    return train_run(SRRun, model, settings, low, clean, verbose=verbose, seed=seed, log=log)
 
 
 def evaluate_photos(photos, factor: int, models: dict | None = None) -> tuple[list[dict], dict]:
@@ -534,8 +514,7 @@ def pixel_shuffle(x, r: int) -> np.ndarray:
     channel c.
     """
     x = np.asarray(x)
-    if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
-        raise ValueError(f"r must be a positive integer, got {r!r}")
+    r = check_positive_int(r, "r")
     n, h, w, depth = x.shape
     if depth % (r * r):
         raise ValueError(f"the channel count {depth} is not divisible by r² = {r * r}")

@@ -1,4 +1,7 @@
-"""Colour and tone recipes of notebook 10: white balance, low-light pairs, the curve estimator, the baselines.
+"""Low-light recipes of notebook 10: training and evaluating the curve estimator against tuned classical baselines.
+
+The classical colour and tone methods themselves (gamma, levels, white balance, ...) are in
+:mod:`prodimg_lib.enhancement.classical`; this module trains and evaluates.
 
 The low-light task: a product photo taken with too little light is darker than it should be,
 and by a different amount for every photo. :func:`darken` models this with
@@ -13,21 +16,23 @@ the models' range [-1, 1].
 - :func:`split_held_out` (from :mod:`.common`): the last training images, held out for
   validation and tuning;
 - :func:`darken`: reproducible (dark, clean) pairs with per-image darkening;
-- :func:`levels_gamma`: the strongest classical method, per-image *levels* (the brightest
-  pixel becomes white, which undoes the exposure) followed by one gamma correction;
 - :func:`train_curve_estimator`: build and train the Zero-DCE-style curve estimator
   (:mod:`prodimg_lib.enhancement.models.tone`) on (dark, clean) pairs. Its input is the output of
-  :func:`levels_gamma` (tuned), so the network starts from the best classical result (an
+  :func:`prodimg_lib.enhancement.classical.levels_gamma` (tuned), the strongest classical method
+  (per-image *levels*, the brightest pixel becomes white, which undoes the exposure, followed
+  by one gamma correction), so the network starts from the best classical result (an
   untrained curve estimator is the identity) and learns the per-image, per-pixel curves that
   correct what one gamma for all images cannot;
 - :func:`enhance_images`, :func:`enhance_colour`: run it on grayscale or colour images;
-- :func:`auto_gamma`: per-image gamma correction from the image's mean, and
-  :func:`grey_world` and :func:`white_patch`: two classical white balances;
-- :data:`CLASSICAL_GRIDS`, :func:`tune_classical`: every classical method with its parameters
-  tuned on held-out images; :func:`evaluate`: all methods on the test images;
+- :data:`CLASSICAL_GRIDS`, :func:`classical_methods`, :func:`tune_classical`: the classical
+  low-light methods of :mod:`prodimg_lib.enhancement.classical` (equalisation, CLAHE,
+  auto-contrast, gamma, :func:`~prodimg_lib.enhancement.classical.auto_gamma`,
+  :func:`~prodimg_lib.enhancement.classical.levels_gamma`) with their parameters tuned on
+  held-out images; :func:`evaluate`: all methods on the test images;
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks tone`` runs it;
-- the exercise checkers of notebook 10: :func:`check_le_curve`, :func:`check_undo_low_light`,
-  :func:`check_auto_gamma`, :func:`check_grey_world`.
+- :func:`le_curve`: the curve of the model in NumPy, the reference answer of notebook 10's
+  first exercise (the others are checked against :mod:`prodimg_lib.enhancement.classical`:
+  ``undo_low_light``, ``auto_gamma``, ``grey_world``, where the white balances live too).
 
 Measured with the ``cpu`` profile (full Fashion-MNIST, 59,500 training images, all 10,000 test
 images, 2 CPU cores), ``python -m benchmarks enhance --tasks tone --profile cpu``:
@@ -43,11 +48,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.common import HELD_OUT, split_held_out
+from prodimg_lib.enhancement.classical import levels_gamma
+from prodimg_lib.enhancement.recipes.common import (
+    HELD_OUT, TrainedRun, describe_params, model_images, split_held_out, train_run,
+)
 
 __all__ = [
     "DARK_GAMMA",
@@ -64,16 +72,11 @@ __all__ = [
     "train_curve_estimator",
     "enhance_images",
     "enhance_colour",
-    "levels_gamma",
-    "auto_gamma",
-    "grey_world",
-    "white_patch",
     "classical_methods",
     "tune_classical",
     "evaluate",
     "benchmark",
     "le_curve",
-    "undo_low_light",
 ]
 
 # Per-image darkening: gamma and exposure drawn uniformly from these ranges (see darken).
@@ -113,22 +116,6 @@ METHOD_TITLES = {
 # --------------------------------------------------------------------------- data
 
 
-def _model_images(images, name: str = "images", channels: tuple[int, ...] = (1, 3)) -> np.ndarray:
-    """uint8 (N, H, W) or (N, H, W, C) pixels, or floats in [-1, 1], as float32 (N, H, W, C) in [-1, 1]."""
-    from prodimg_lib.data import to_minus_one_one
-    from prodimg_lib.data.pixels import as_images
-
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        if images.ndim == 3:
-            images = images[..., None]
-        images = to_minus_one_one(images)
-    x, _ = as_images(images, name, channels=channels)
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be a batch (N, H, W, C), got shape {np.shape(images)}")
-    return x
-
-
 def tone_settings(profile) -> dict:
     """The training settings of the curve estimator under a run profile.
 
@@ -162,7 +149,7 @@ def darken(clean, seed=0, *, gamma=DARK_GAMMA, exposure=DARK_EXPOSURE):
     """
     from prodimg_lib.data import degrade
 
-    clean = _model_images(clean, "clean")
+    clean = model_images(clean, "clean", channels=(1, 3))
     rng = np.random.default_rng(seed)
     g = _draw(rng, gamma, len(clean), "gamma", low=0.0)
     e = _draw(rng, exposure, len(clean), "exposure", low=0.0, high=1.0)
@@ -187,25 +174,20 @@ def _draw(rng, value, n: int, name: str, *, low: float, high: float | None = Non
 
 
 @dataclass
-class ToneRun:
-    """A trained curve estimator and how it was trained.
+class ToneRun(TrainedRun):
+    """A trained curve estimator: (N, H, W, 1) -> (N, H, W, 1) in [-1, 1], on the output of ``levels_gamma``.
 
-    Attributes:
-        model: the ``keras.Model``, (N, H, W, 1) -> (N, H, W, 1), in [-1, 1]; it takes the
-            output of :func:`levels_gamma` with ``prepare`` as its input.
-        settings: from :func:`tone_settings`.
-        prepare: the :func:`levels_gamma` parameters applied before the model (tuned on held-out images).
-        history: loss (and val_loss) per epoch.
-        seconds: wall-clock training time (graph tracing included).
-        n_train: number of training pairs.
+    Fields: those of :class:`~prodimg_lib.enhancement.recipes.common.TrainedRun` (``settings``
+    from :func:`tone_settings`), and ``prepare``: the
+    :func:`~prodimg_lib.enhancement.classical.levels_gamma` parameters applied before the model
+    (tuned on held-out images).
     """
 
-    model: Any
-    settings: dict
     prepare: dict = field(default_factory=dict)
-    history: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    n_train: int = 0
+
+    @property
+    def name(self) -> str:
+        return "curve estimator"
 
 
 def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, validation=None,
@@ -234,7 +216,6 @@ def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, 
     import keras
 
     from prodimg_lib.enhancement.models.tone import build_curve_estimator
-    from prodimg_lib.enhancement.fit import train_image_to_image
 
     settings = tone_settings(profile)
     prepare = dict(PREPARE if prepare is None else prepare)
@@ -248,15 +229,8 @@ def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, 
         val = (levels_gamma(val_dark, **prepare), val_clean)
     keras.utils.set_random_seed(seed)
     model = build_curve_estimator(1, width=settings["width"], iterations=settings["iterations"])
-    start = time.perf_counter()
-    history = train_image_to_image(model, levels_gamma(dark, **prepare), clean, epochs=settings["epochs"],
-                                   batch_size=settings["batch_size"], learning_rate=settings["learning_rate"],
-                                   validation_data=val, verbose=verbose, seed=seed)
-    run = ToneRun(model, settings, prepare, dict(history.history), time.perf_counter() - start, len(clean))
-    if log is not None:
-        log(f"curve estimator: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(clean):,} "
-            f"images in {run.seconds:.0f} s")
-    return run
+    return train_run(ToneRun, model, settings, levels_gamma(dark, **prepare), clean, validation=val, verbose=verbose,
+                     seed=seed, log=log, prepare=prepare)
 
 
 def enhance_images(run: ToneRun, dark, batch_size: int = 500) -> np.ndarray:
@@ -272,7 +246,7 @@ def enhance_images(run: ToneRun, dark, batch_size: int = 500) -> np.ndarray:
     """
     if not isinstance(run, ToneRun):
         raise TypeError(f"run must be the ToneRun that train_curve_estimator returns, got {type(run).__name__}")
-    x = _model_images(dark, "dark")
+    x = model_images(dark, "dark", channels=(1, 3))
     channels = run.model.input_shape[-1]
     if x.shape[-1] != channels:
         raise ValueError(f"the model takes {channels} channel(s), the images have {x.shape[-1]}"
@@ -296,7 +270,7 @@ def enhance_colour(run: ToneRun, dark) -> np.ndarray:
     """
     x = np.asarray(dark)
     single = x.ndim == 3
-    x = _model_images(x[None] if single else x, "dark", channels=(3,))
+    x = model_images(x[None] if single else x, "dark", channels=(3,))
     n, h, w, c = x.shape
     planes = np.moveaxis(x, -1, 1).reshape(n * c, h, w, 1)
     out = enhance_images(run, planes, batch_size=max(1, min(500, n * c)))
@@ -304,120 +278,7 @@ def enhance_colour(run: ToneRun, dark) -> np.ndarray:
     return out[0] if single else out
 
 
-# --------------------------------------------------------------------------- classical methods
-
-
-def levels_gamma(images, gamma: float = 0.5, high: float = 100.0) -> np.ndarray:
-    """Per-image *levels*, then one gamma correction: the classical low-light fix of a photo editor.
-
-    Levels (``classical.auto_contrast`` with ``low=0``): the darkest pixel becomes black and the
-    ``high``-th percentile white. Under ``degrade.low_light`` white becomes the exposure e, so when
-    the clean image has a white pixel (almost every Fashion-MNIST image has one), levels with
-    ``high=100`` undoes the exposure exactly, whatever it was. What remains is the unknown
-    gamma of each image, which one correction u -> u ** gamma can only undo on average.
-
-    Args:
-        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
-        gamma: > 0, applied after levels (< 1 brightens the mid-tones).
-        high: the percentile that becomes white, in (0, 100].
-
-    Returns:
-        float32 images of the input's shape, in [-1, 1].
-    """
-    from prodimg_lib.enhancement import classical
-
-    return classical.adjust_gamma(classical.auto_contrast(images, low=0.0, high=high), gamma=gamma)
-
-
-def auto_gamma(images, target: float = 0.2) -> np.ndarray:
-    """Per-image gamma correction: each image gets the gamma that brings its mean to ``target``.
-
-    In [0, 1] space, with m the mean of an image, ``gamma = ln(target) / ln(m)``, so that
-    ``m ** gamma = target``; then u -> u ** gamma (``skimage.exposure.adjust_gamma``). A dark
-    image (m < target) gets gamma < 1 and is brightened, by more the darker it is. Unlike one
-    gamma for all images, this uses each image's own statistics, the way an automatic exposure
-    correction does. (The mean of u ** gamma is not exactly ``target``: m ** gamma is the
-    power of the mean, not the mean of the powers.)
-
-    Args:
-        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
-        target: the mean to reach, in (0, 1).
-
-    Returns:
-        float32 images of the input's shape, in [-1, 1]. An image whose mean is 0 (all black)
-        or 1 (all white) is returned unchanged.
-    """
-    from skimage import exposure
-
-    from prodimg_lib.data.pixels import as_images, from_unit, restore_batch, check_scalar, to_unit
-
-    x, single = as_images(images)
-    target = check_scalar(target, "target", low=0.0, high=1.0, low_open=True)
-    if target >= 1.0:
-        raise ValueError(f"target must lie in (0, 1), got {target}")
-    u = to_unit(x)
-    out = np.empty_like(u)
-    for i, image in enumerate(u):
-        m = float(image.mean())
-        out[i] = image if not 0.0 < m < 1.0 else exposure.adjust_gamma(image, gamma=np.log(target) / np.log(m))
-    return restore_batch(from_unit(out), single)
-
-
-def grey_world(images) -> np.ndarray:
-    """Grey-world white balance: scale each colour channel so that its mean equals the image's grey mean.
-
-    The grey-world assumption (Buchsbaum, 1980): averaged over a whole scene, surfaces are
-    grey, so the three channel means should be equal; a colour cast makes them differ. With
-    the channel means m_R, m_G, m_B of an image in [0, 1] space and their average
-    m = (m_R + m_G + m_B) / 3, each channel c is multiplied by m / m_c, then clipped to [0, 1].
-    It undoes a cast of per-channel gains exactly when no pixel was clipped, and fails on
-    scenes that really are mostly one colour (a red product filling the frame turns grey).
-
-    Args:
-        images: colour (N, H, W, 3) or (H, W, 3), float in [-1, 1].
-
-    Returns:
-        float32 images of the input's shape, in [-1, 1]. A channel whose mean is 0 is left as is.
-    """
-    from prodimg_lib.data.pixels import as_images, from_unit, restore_batch, to_unit
-
-    x, single = as_images(images, channels=(1, 3))
-    if x.shape[-1] != 3:
-        raise ValueError(f"grey_world needs colour images (C = 3), got {x.shape[-1]} channel(s)")
-    u = to_unit(x)
-    means = u.mean(axis=(1, 2), keepdims=True)
-    grey = means.mean(axis=-1, keepdims=True)
-    gains = np.where(means > 0, grey / np.where(means > 0, means, 1.0), 1.0)
-    return restore_batch(from_unit(np.clip(u * gains, 0.0, 1.0)), single)
-
-
-def white_patch(images, percentile: float = 99.0) -> np.ndarray:
-    """White-patch white balance: scale each colour channel so that its bright end becomes white.
-
-    The white-patch assumption (the max-RGB rule of Land's Retinex): the brightest surfaces of a
-    scene are white, so under a colour cast their colour *is* the cast. Each channel c of an
-    image in [0, 1] space is divided by its ``percentile``-th percentile p_c (a percentile
-    rather than the maximum, so that a few clipped or noisy pixels do not decide), then clipped.
-    It suits product photos shot on a white background or with a white object in view; it
-    fails when nothing in the picture is white.
-
-    Args:
-        images: colour (N, H, W, 3) or (H, W, 3), float in [-1, 1].
-        percentile: in (0, 100].
-
-    Returns:
-        float32 images of the input's shape, in [-1, 1]. A channel whose percentile is 0 is left as is.
-    """
-    from prodimg_lib.data.pixels import as_images, from_unit, restore_batch, check_scalar, to_unit
-
-    x, single = as_images(images, channels=(1, 3))
-    if x.shape[-1] != 3:
-        raise ValueError(f"white_patch needs colour images (C = 3), got {x.shape[-1]} channel(s)")
-    percentile = check_scalar(percentile, "percentile", low=0.0, high=100.0, low_open=True)
-    u = to_unit(x)
-    bright = np.percentile(u.reshape(len(u), -1, 3), percentile, axis=1)[:, None, None, :]
-    gains = np.where(bright > 0, 1.0 / np.where(bright > 0, bright, 1.0), 1.0)
-    return restore_batch(from_unit(np.clip(u * gains, 0.0, 1.0)), single)
+# --------------------------------------------------------------------------- the classical baselines
 
 
 def classical_methods() -> dict[str, Callable]:
@@ -429,8 +290,8 @@ def classical_methods() -> dict[str, Callable]:
         "clahe": classical.clahe,
         "auto_contrast": classical.auto_contrast,
         "adjust_gamma": classical.adjust_gamma,
-        "auto_gamma": auto_gamma,
-        "levels_gamma": levels_gamma,
+        "auto_gamma": classical.auto_gamma,
+        "levels_gamma": classical.levels_gamma,
     }
 
 
@@ -448,13 +309,9 @@ def tune_classical(dark_held, clean_held, *, log: Callable[[str], None] | None =
         result = tune(methods[name], dark_held, clean_held, grid)
         tuned[name] = {"params": result.params, "psnr": float(result.psnr)}
         if log is not None:
-            log(f"  {METHOD_TITLES[name]}: {_format_params(result.params)} ({result.psnr:.2f} dB on "
+            log(f"  {METHOD_TITLES[name]}: {describe_params(result.params)} ({result.psnr:.2f} dB on "
                 f"{len(clean_held)} held-out images)")
     return tuned
-
-
-def _format_params(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
 def evaluate(dark, clean, tuned: dict, run: ToneRun | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -479,12 +336,12 @@ def evaluate(dark, clean, tuned: dict, run: ToneRun | None = None) -> tuple[list
         start = time.perf_counter()
         outputs[name] = methods[name](dark, **entry["params"])
         seconds[name] = time.perf_counter() - start
-        params[name] = _format_params(entry["params"])
+        params[name] = describe_params(entry["params"])
     if run is not None:
         start = time.perf_counter()
         outputs["curve_estimator"] = enhance_images(run, dark)
         seconds["curve_estimator"] = time.perf_counter() - start
-        params["curve_estimator"] = f"after levels + gamma ({_format_params(run.prepare)})"
+        params["curve_estimator"] = f"after levels + gamma ({describe_params(run.prepare)})"
     rows = [
         {"key": key, "method": METHOD_TITLES[key], "psnr": psnr(clean, out), "ssim": ssim(clean, out),
          "seconds": seconds[key], "params": params[key]}
@@ -530,7 +387,7 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
     return out
 
 
-# --------------------------------------------------------------------------- exercises
+# --------------------------------------------------------------------------- the curve, for the exercises
 
 
 def le_curve(u, a, iterations: int = 1):
@@ -545,14 +402,3 @@ def le_curve(u, a, iterations: int = 1):
     for _ in range(int(iterations)):
         u = u + a * u * (1.0 - u)
     return u
-
-
-def undo_low_light(dark, gamma: float, exposure: float):
-    """The exact inverse of ``degrade.low_light`` for a known gamma and exposure, in [-1, 1] units.
-
-    In [0, 1] space u = ((v / exposure) ** (1 / gamma)), clipped to [0, 1], where v is the dark value.
-    """
-    v = (np.asarray(dark, dtype=np.float64) + 1.0) / 2.0
-    return 2.0 * np.clip(v / exposure, 0.0, 1.0) ** (1.0 / gamma) - 1.0
-
-
