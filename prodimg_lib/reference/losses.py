@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from prodimg_lib.course.exercises.checking import check_value
 from prodimg_lib.reference.cnn import sigmoid
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
     "bce_example",
     "adversarial_example",
     "worked_examples",
-    "check_value",
 ]
 
 #: Default clipping constant for probabilities, the same as ``keras.backend.epsilon()``.
