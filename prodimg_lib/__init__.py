@@ -3,6 +3,7 @@ generation and enhancement*.
 
 The folders show its concerns; each layer imports only the ones below it:
 
+- ``files``: the one atomic writer (a file or folder appears complete, or not at all);
 - ``reference``: NumPy references of losses, optimisers and CNN operations (notebooks 01-03);
 - ``data``: Fashion-MNIST, photo folders, pixel scaling and checks, augmentation, degradations;
 - ``viz``: every image grid, comparison panel and results table;
