@@ -1,6 +1,6 @@
 import pytest
 
-from prodimg_lib.course import env
+from prodimg_lib.course import devices, env
 from prodimg_lib.course import profiles
 from prodimg_lib.course.profiles import get_profile
 
@@ -35,13 +35,13 @@ def test_environment_variable_wins(monkeypatch):
 @pytest.mark.parametrize("gpus, expected", [([], "cpu"), (["/physical_device:GPU:0"], "gpu")])
 def test_default_follows_the_hardware(monkeypatch, gpus, expected):
     monkeypatch.delenv(profiles.ENV_PROFILE, raising=False)
-    monkeypatch.setattr(env, "gpu_names", lambda: gpus)
+    monkeypatch.setattr(devices, "gpu_names", lambda: gpus)
     assert get_profile().name == expected
 
 
 def test_this_machine_has_no_gpu_so_default_is_cpu(monkeypatch):
     monkeypatch.delenv(profiles.ENV_PROFILE, raising=False)
-    assert profiles.default_profile_name() == ("gpu" if env.gpu_names() else "cpu")
+    assert profiles.default_profile_name() == ("gpu" if devices.gpu_names() else "cpu")
 
 
 def test_environment_report_names_the_data_source():

@@ -136,7 +136,7 @@ def default_profile_name() -> str:
     from_env = os.environ.get(ENV_PROFILE, "").strip()
     if from_env:
         return from_env
-    from prodimg_lib.course.env import gpu_names
+    from prodimg_lib.course.devices import gpu_names
 
     return "gpu" if gpu_names() else "cpu"
 
@@ -166,7 +166,7 @@ def configure_keras(profile: Profile) -> str:
     """Set Keras's global dtype policy for ``profile`` before its models are built; return the policy.
 
     ``precision="auto"`` gives ``mixed_bfloat16`` where every GPU computes bfloat16 natively
-    (:func:`prodimg_lib.course.env.gpu_supports_bfloat16`) and ``float32`` elsewhere (a CPU,
+    (:func:`prodimg_lib.course.devices.gpu_supports_bfloat16`) and ``float32`` elsewhere (a CPU,
     or an older GPU that would emulate it). bfloat16 keeps float32's exponent range, so
     unlike float16 it needs no loss scaling; the course's models keep their outputs in float32
     and the losses are computed in float32.
@@ -175,7 +175,7 @@ def configure_keras(profile: Profile) -> str:
 
     policy = profile.precision
     if policy == "auto":
-        from prodimg_lib.course.env import gpu_supports_bfloat16
+        from prodimg_lib.course.devices import gpu_supports_bfloat16
 
         policy = "mixed_bfloat16" if gpu_supports_bfloat16() else "float32"
     if policy not in ("float32", "mixed_bfloat16"):

@@ -15,16 +15,12 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
 from prodimg_lib.files import TMP_PREFIX, atomic_folder, remove_folder
 from prodimg_lib.generation.callbacks import TrainingDiverged
-
-if TYPE_CHECKING:  # only for the annotations: the GAN model imports this module
-    from prodimg_lib.generation.gan import GAN
 
 __all__ = [
     "CheckpointError",
@@ -116,7 +112,7 @@ def _check_same_weights(saved: keras.Model, model: keras.Model, what: str) -> No
         )
 
 
-def _rng_variables(gan: GAN) -> list:
+def _rng_variables(gan: keras.Model) -> list:
     """The states of every random generator of the GAN: its noise and the dropout layers' streams."""
     return [v for v in gan.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
@@ -134,7 +130,7 @@ def _jsonable(value):
     return value.item() if value.ndim == 0 else value.tolist()
 
 
-def save_checkpoint(gan: GAN, directory, epoch: int, history: dict | None = None) -> Path:
+def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | None = None) -> Path:
     """Write a complete checkpoint of ``gan`` after ``epoch`` epochs, atomically; return its folder.
 
     Contents of ``directory/epoch-NNNN/``: ``generator.keras`` and ``discriminator.keras``
@@ -176,7 +172,7 @@ def save_checkpoint(gan: GAN, directory, epoch: int, history: dict | None = None
     return final
 
 
-def restore(gan: GAN, directory, *, checkpoint=None, missing_ok: bool = False) -> int:
+def restore(gan: keras.Model, directory, *, checkpoint=None, missing_ok: bool = False) -> int:
     """Load the newest complete checkpoint of ``directory`` into ``gan``; return its epoch.
 
     Restores the generator's and discriminator's weights (BatchNorm statistics included),
