@@ -1,0 +1,89 @@
+"""Enlarging and sharpening: interpolation (nearest, bilinear, bicubic, Lanczos) and the unsharp mask.
+
+Part of :mod:`prodimg_lib.enhancement.classical` (see its page for the conventions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prodimg_lib.data.pixels import (
+    as_images,
+    check_positive_int,
+    check_scalar,
+    restore_batch,
+)
+from prodimg_lib.enhancement.classical.channels import channel_axis, per_image
+
+__all__ = ["UPSCALE_METHODS", "pillow_lanczos", "upscale", "unsharp_mask"]
+
+
+# Our name -> the interpolation name of keras.ops.image.resize.
+UPSCALE_METHODS = {"nearest": "nearest", "bilinear": "bilinear", "bicubic": "bicubic", "lanczos": "lanczos3"}
+
+
+def pillow_lanczos(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Lanczos (a = 3) resize with Pillow, channel by channel in 32-bit float mode ("F")."""
+    from PIL import Image
+
+    h, w = size
+    out = np.empty((len(x), h, w, x.shape[-1]), dtype=np.float32)
+    for i, image in enumerate(x):
+        for c in range(x.shape[-1]):
+            pil = Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32), mode="F")
+            out[i, ..., c] = np.asarray(pil.resize((w, h), Image.Resampling.LANCZOS))
+    return out
+
+
+def upscale(images, factor: int = 2, method: str = "bicubic") -> np.ndarray:
+    """Enlarge images by an integer factor with a classical interpolation (the super-resolution baseline).
+
+    Uses ``keras.ops.image.resize`` (on TensorFlow: ``tf.image.resize``, with half-pixel
+    centres). Its interpolations: "nearest", "bilinear", "bicubic" (Keys cubic, a = -0.5),
+    "lanczos3"/"lanczos5" (TensorFlow, JAX, NumPy backends; not PyTorch, where Pillow's Lanczos
+    is used instead) and "area" (TensorFlow only, for shrinking). Antialiasing only matters
+    when shrinking, so it is off here. Bicubic and Lanczos overshoot at sharp edges (ringing);
+    the result is clipped to [-1, 1].
+
+    Args:
+        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
+        factor: integer >= 1; e.g. 2 maps (N, 14, 14, 1) to (N, 28, 28, 1).
+        method: "bicubic", "lanczos" (a = 3), "bilinear" or "nearest" (pixel replication).
+
+    Returns:
+        float32 (N, H * factor, W * factor, C) (or one image) in [-1, 1].
+    """
+    import keras
+
+    x, single = as_images(images)
+    if method not in UPSCALE_METHODS:
+        raise ValueError(f"unknown upscaling method {method!r}; choose one of {', '.join(UPSCALE_METHODS)}")
+    factor = check_positive_int(factor, "factor")
+    size = (x.shape[1] * int(factor), x.shape[2] * int(factor))
+    if method == "lanczos" and keras.backend.backend() == "torch":
+        out = pillow_lanczos(x, size)
+    else:
+        out = keras.ops.convert_to_numpy(keras.ops.image.resize(
+            x, size, interpolation=UPSCALE_METHODS[method], data_format="channels_last"
+        ))
+    return restore_batch(np.clip(np.asarray(out, dtype=np.float32), -1.0, 1.0), single)
+
+
+def unsharp_mask(images, radius: float = 1.0, amount: float = 1.0) -> np.ndarray:
+    """Unsharp-mask sharpening (``skimage.filters.unsharp_mask``): x + amount * (x - blurred x).
+
+    Args:
+        images: (N, H, W, C) or (H, W, C), float in [-1, 1].
+        radius: std of the Gaussian blur in pixels (>= 0); the size of the details sharpened.
+        amount: strength (>= 0); 0 changes nothing. Large values give halos at edges.
+
+    Returns:
+        float32 images of the input's shape, clipped to [-1, 1].
+    """
+    from skimage.filters import unsharp_mask as sharpen
+
+    x, single = as_images(images)
+    radius = check_scalar(radius, "radius", low=0.0)
+    amount = check_scalar(amount, "amount", low=0.0)
+    axis = channel_axis(x)
+    return restore_batch(per_image(x, lambda u: sharpen(u, radius=radius, amount=amount, channel_axis=axis)), single)
