@@ -509,6 +509,7 @@ def _bench_edsr(sizes: dict, jit: bool, warmup: int, steps: int, max_seconds: fl
     import keras
 
     from prodimg_lib.data import degrade
+    from prodimg_lib.enhancement.fit import train_image_to_image
     from prodimg_lib.enhancement.models.sr import build_edsr
 
     s = sizes["edsr"]
@@ -517,12 +518,10 @@ def _bench_edsr(sizes: dict, jit: bool, warmup: int, steps: int, max_seconds: fl
     n = s["batch_size"] * (warmup + steps)
     clean = _synthetic_images(n)
     low = degrade.downscale(clean, s["factor"]).astype(np.float32)
-    # as train_image_to_image compiles it (Adam, cosine decay to 5 %, MSE), plus jit_compile
-    schedule = keras.optimizers.schedules.CosineDecay(float(s["learning_rate"]), decay_steps=warmup + steps, alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mean_squared_error",
-                  **_compile_kwargs(jit))
     timer = _step_timer(warmup, steps, max_seconds)
-    model.fit(low, clean, batch_size=s["batch_size"], epochs=1, verbose=0, shuffle=True, callbacks=[timer])
+    # the recipes' own training (Adam, cosine decay to 5 %, MSE), with XLA on or off
+    train_image_to_image(model, low, clean, epochs=1, batch_size=s["batch_size"], learning_rate=s["learning_rate"],
+                         verbose=0, seed=None, callbacks=[timer], **_compile_kwargs(jit))
     row = _timing(timer, warmup, s["batch_size"])
     row["jit_effective"] = bool(model.jit_compile)
     lr_shape = tuple(low.shape[1:])

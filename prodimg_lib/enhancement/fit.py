@@ -43,6 +43,7 @@ def fit_supervised(
     verbose: int | str = 2,
     seed: int | None = 0,
     callbacks=None,
+    jit_compile: bool | str = "auto",
 ):
     """Compile ``model`` with Adam and ``loss``, fit it on ``(x, y)``; return the Keras ``History``.
 
@@ -67,6 +68,8 @@ def fit_supervised(
             reproducible shuffling and dropout; None leaves the global seeds alone. Weights were
             initialised when the model was built: seed before building for fully repeatable runs.
         callbacks: extra Keras callbacks.
+        jit_compile: passed to ``compile`` ("auto", True for XLA, False); e.g. a run
+            profile's :attr:`~prodimg_lib.course.profiles.Profile.jit_compile`.
 
     Returns:
         ``keras.callbacks.History`` with "loss" (and "val_loss", and the metrics) per epoch.
@@ -93,7 +96,8 @@ def fit_supervised(
     steps = epochs * int(np.ceil(len(y) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps,
                                                       alpha=FINAL_LEARNING_RATE)
-    compile_args = dict(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=loss, metrics=metrics)
+    compile_args = dict(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=loss, metrics=metrics,
+                        jit_compile=jit_compile)
     model.compile(**compile_args)
     trainer = model
     if augmenter is not None:
@@ -181,6 +185,7 @@ def train_image_to_image(
     verbose: int | str = 2,
     seed: int | None = 0,
     callbacks=None,
+    jit_compile: bool | str = "auto",
 ):
     """Check image-to-image data against the model and train it with an MSE or L1 loss; return the ``History``.
 
@@ -201,6 +206,7 @@ def train_image_to_image(
         verbose: as in ``fit`` (2: one line per epoch).
         seed: seeds Python, NumPy and the backend for reproducible shuffling; None leaves them.
         callbacks: extra Keras callbacks.
+        jit_compile: passed to ``compile`` (see :func:`fit_supervised`).
 
     Returns:
         ``keras.callbacks.History`` with "loss" (and "val_loss") per epoch.
@@ -227,5 +233,5 @@ def train_image_to_image(
     return fit_supervised(
         model, x if len(x) > 1 else x[0], y, loss="mean_squared_error" if loss == "mse" else "mean_absolute_error",
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, validation_data=validation,
-        verbose=verbose, seed=seed, callbacks=callbacks,
+        verbose=verbose, seed=seed, callbacks=callbacks, jit_compile=jit_compile,
     )
