@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from prodimg_lib.data.photos import write_photo
 from prodimg_lib.viz import grid_image
 
 __all__ = ["TrainingDiverged", "DivergenceGuard", "SampleGrid", "make_gif"]
@@ -133,12 +134,9 @@ class SampleGrid(keras.callbacks.Callback):
         return ops.convert_to_numpy(self.model.generator(inputs, training=False))
 
     def save(self, epoch: int) -> Path:
-        """Write the grid for ``epoch`` (1-based) and return its path."""
-        from PIL import Image
-
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        path = self.out_dir / f"samples-epoch-{epoch:04d}.png"
-        Image.fromarray(grid_image(self.generate(), self.ncols, scale=self.scale)).save(path)
+        """Write the grid for ``epoch`` (1-based), atomically, and return its path."""
+        path = write_photo(grid_image(self.generate(), self.ncols, scale=self.scale),
+                           self.out_dir / f"samples-epoch-{epoch:04d}.png")
         self.paths.append(path)
         return path
 
