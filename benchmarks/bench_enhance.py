@@ -1,7 +1,7 @@
 """The enhancement benchmark: every enhancement model of notebooks 08-10 against the classical methods.
 
-It trains each model with a run profile's settings (the recipes of
-:mod:`prodimg_lib.enhancement.recipes`) and prints one table per task: method, PSNR, SSIM and
+It trains each model with a run profile's settings (the experiments of
+:mod:`prodimg_lib.experiments`) and prints one table per task: method, PSNR, SSIM and
 seconds, the classical baselines (tuned on held-out images) beside the learned models, all on
 Fashion-MNIST test images::
 
@@ -25,7 +25,7 @@ def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dic
         fm: Fashion-MNIST (``data.FashionMNIST``, uint8), the full set for real numbers.
         profile: a :class:`~prodimg_lib.course.profiles.Profile` (``cpu``: each model trained in
             at most about 5 minutes on 2 CPU cores).
-        tasks: names of :mod:`prodimg_lib.enhancement.recipes` modules to run.
+        tasks: names of :mod:`prodimg_lib.experiments` modules to run.
         log: progress lines.
 
     Returns:
@@ -39,7 +39,7 @@ def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dic
     start = time.perf_counter()
     rows = []
     for task in tasks:
-        module = importlib.import_module(f"prodimg_lib.enhancement.recipes.{task}")
+        module = importlib.import_module(f"prodimg_lib.experiments.{task}")
         log(f"== {task}")
         rows += module.benchmark(fm, profile, log=log)
     start_machine["load_average_end"] = machine()["load_average_1_5_15_min"]

@@ -4,14 +4,17 @@ generation and enhancement*.
 The folders show its concerns; each layer imports only the ones below it:
 
 - ``files``: the one atomic writer (a file or folder appears complete, or not at all);
-- ``reference``: NumPy references of losses, optimisers and CNN operations (notebooks 01-03);
+- ``reference``: NumPy references of losses, optimisers, activations and CNN operations, and
+  the gradient checker (notebooks 01-03);
 - ``data``: Fashion-MNIST, photo folders, pixel scaling and checks, augmentation, degradations;
 - ``viz``: every image grid, comparison panel and results table;
 - ``generation``: the DCGANs, their losses, the GAN model with a training step per Keras
   backend, callbacks, checkpoints and sampling (notebooks 05-06);
-- ``enhancement``: classical methods, the enhancement networks, their training and recipes,
-  the product pipeline's stages (notebooks 08-11);
+- ``enhancement``: classical methods, the enhancement networks, their training loop, the
+  product pipeline's stages (notebooks 08-11);
 - ``evaluation``: PSNR and SSIM, classifier-feature distances, the product classifier;
+- ``experiments``: train an enhancement model, tune the classical methods on held-out
+  images, measure both (notebooks 08-10);
 - ``course``: run profiles, the environment report, saved models, the notebook runner, the
   ``prodimg`` command and the exercise checkers.
 

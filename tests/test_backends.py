@@ -36,7 +36,7 @@ def test_the_generation_modules_import_only_the_chosen_backend():
     if backend == "tensorflow":
         pytest.skip("TensorFlow is the backend of this run")
     code = ("import sys; from prodimg_lib.generation import callbacks, checkpoint, dataset, gan, monitor, sampling, steps; "
-            "from prodimg_lib.enhancement import fit, recipes; from prodimg_lib.evaluation import judge; "
+            "from prodimg_lib import experiments; from prodimg_lib.enhancement import fit; from prodimg_lib.evaluation import judge; "
             "print('tensorflow' in sys.modules)")
     assert _python(code, KERAS_BACKEND=backend) == "False"
 

@@ -1,4 +1,4 @@
-"""The backends speed benchmark (benchmarks.bench_backends): the FLOP counter against hand counts, and a
+"""The backends speed benchmark (benchmarks.bench_backends, its worker and benchmarks.flops): the FLOP counter against hand counts, and a
 tiny end-to-end run on the current backend only (no GPU, no other backend needed)."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from keras import layers
 
 from benchmarks import __main__ as benchmarks_main
-from benchmarks import bench_backends as bb
+from benchmarks import flops
 
 
 def _tiny_model():
@@ -24,9 +24,9 @@ def _tiny_model():
 
 
 def test_forward_macs_by_hand():
-    macs = bb.forward_macs(_tiny_model())
+    macs = flops.forward_macs(_tiny_model())
     assert macs == {"conv": 6912, "up": 2048, "grouped": 384, "dense": 1920}
-    assert bb.forward_flops(_tiny_model()) == 2 * (6912 + 2048 + 384 + 1920)
+    assert flops.forward_flops(_tiny_model()) == 2 * (6912 + 2048 + 384 + 1920)
 
 
 def test_forward_macs_any_size_model_needs_a_shape():
@@ -34,29 +34,29 @@ def test_forward_macs_any_size_model_needs_a_shape():
     x = layers.Conv2D(3, 3, padding="same", name="c")(inputs)
     model = keras.Model(inputs, layers.Dense(2, name="d")(x))  # Dense on (N, H, W, 3): H*W*3*2
     with pytest.raises(ValueError, match="input_shape"):
-        bb.forward_macs(model)
-    assert bb.forward_macs(model, (5, 7, 1)) == {"c": 5 * 7 * 3 * 9, "d": 5 * 7 * 3 * 2}
+        flops.forward_macs(model)
+    assert flops.forward_macs(model, (5, 7, 1)) == {"c": 5 * 7 * 3 * 9, "d": 5 * 7 * 3 * 2}
 
 
 def test_dcgan_and_step_conventions():
     from prodimg_lib.generation import dcgan
 
     w, z = 4, 8
-    g, d = bb.forward_macs(dcgan.build_generator(z, w)), bb.forward_macs(dcgan.build_discriminator(w))
+    g, d = flops.forward_macs(dcgan.build_generator(z, w)), flops.forward_macs(dcgan.build_discriminator(w))
     assert g == {"project": z * 7 * 7 * 4 * w, "up1": 7 * 7 * 4 * w * 16 * 2 * w, "up2": 14 * 14 * 2 * w * 16 * w,
                  "to_image": 28 * 28 * 9 * w}
     assert d == {"down1": 14 * 14 * w * 16, "down2": 7 * 7 * 2 * w * 16 * w, "down3": 4 * 4 * 4 * w * 16 * 2 * w,
                  "logit": 4 * 4 * 4 * w}
-    assert bb.gan_step_flops(10, 1) == 9 * 1 + 4 * 10
-    assert bb.tutorial_step_flops(10, 1) == 3 * 10 + 8 * 1
-    assert bb.training_flops(7) == 21
+    assert flops.gan_step_flops(10, 1) == 9 * 1 + 4 * 10
+    assert flops.tutorial_step_flops(10, 1) == 3 * 10 + 8 * 1
+    assert flops.training_flops(7) == 21
 
 
 def test_nominal_peak_and_matmul():
-    peak = bb.nominal_peak()
+    peak = flops.nominal_peak()
     assert peak["cores"] >= 1 and peak["flops_per_cycle"] in (8, 16, 32, 64)
     assert peak["gflops"] is None or peak["gflops"] > 0
-    rate = bb.matmul_rate(lambda: None, n=64, repeats=2)
+    rate = flops.matmul_rate(lambda: None, n=64, repeats=2)
     assert rate["gflops_best"] > 0 and rate["n"] == 64
 
 

@@ -7,6 +7,7 @@ from prodimg_lib import data
 from prodimg_lib.data import degrade
 from prodimg_lib.enhancement import classical
 from prodimg_lib.evaluation import image_quality
+from prodimg_lib.experiments import tuning
 
 
 @pytest.fixture(scope="module")
@@ -242,28 +243,28 @@ def test_tune_picks_the_best_grid_point(fashion):
     def shift(images, offset, scale=1.0):
         return np.clip(images * scale + offset, -1, 1)
 
-    result = classical.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.0, 0.3]})
+    result = tuning.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.0, 0.3]})
     assert result.params == {"offset": 0.0} and result.psnr == float("inf")
     assert [p["offset"] for p, _ in result.results] == [-0.2, 0.1, 0.0, 0.3]
-    result = classical.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.3]}, fixed={"scale": 1.0})
+    result = tuning.tune(shift, fashion, fashion, {"offset": [-0.2, 0.1, 0.3]}, fixed={"scale": 1.0})
     assert result.params == {"offset": 0.1}
     assert result.psnr == max(score for _, score in result.results)
 
 
 def test_tune_a_denoiser_by_name(fashion):
     clean, noisy = fashion[:8], degrade.add_gaussian_noise(fashion[:8], 25, seed=1)
-    result = classical.tune("denoise_tv", noisy, clean, {"weight": [0.01, 0.05, 0.5]})
+    result = tuning.tune("denoise_tv", noisy, clean, {"weight": [0.01, 0.05, 0.5]})
     assert result.params == {"weight": 0.05}
-    assert set(classical.DENOISE_GRIDS) <= set(classical.METHODS)
+    assert set(tuning.DENOISE_GRIDS) <= set(tuning.METHODS)
 
 
 def test_tune_rejects_unknown_methods_and_empty_grids(fashion):
     with pytest.raises(ValueError, match="unknown method 'denoise_magic'"):
-        classical.tune("denoise_magic", fashion, fashion, {"weight": [0.1]})
+        tuning.tune("denoise_magic", fashion, fashion, {"weight": [0.1]})
     with pytest.raises(ValueError, match="non-empty dict"):
-        classical.tune("denoise_tv", fashion, fashion, {})
+        tuning.tune("denoise_tv", fashion, fashion, {})
     with pytest.raises(ValueError, match="holds no values"):
-        classical.tune("denoise_tv", fashion, fashion, {"weight": []})
+        tuning.tune("denoise_tv", fashion, fashion, {"weight": []})
 
 
 # --- input checks --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from scipy import linalg
 
 from prodimg_lib import data
 from prodimg_lib.course.exercises import evaluating_generators as exercises
-from prodimg_lib.evaluation import feature_space
+from prodimg_lib.evaluation import feature_space, neighbours
 from prodimg_lib.evaluation.classifier import build_classifier, feature_extractor
 
 
@@ -154,42 +154,42 @@ def _naive_precision_recall(real, fake, k):
 
 def test_precision_recall_matches_a_direct_computation_with_small_batches():
     real, fake = _gaussian(150, 5, seed=0), _gaussian(120, 5, mean=0.7, seed=1)
-    got = feature_space.precision_recall(real, fake, k=3, batch_size=16)
+    got = neighbours.precision_recall(real, fake, k=3, batch_size=16)
     np.testing.assert_allclose(got, _naive_precision_recall(real, fake, 3))
     assert 0.0 < got[0] < 1.0 and 0.0 < got[1] < 1.0
 
 
 def test_precision_recall_identical_far_and_collapsed():
     real = _gaussian(600, 8, seed=0)
-    assert feature_space.precision_recall(real, real.copy()) == (1.0, 1.0)
-    same_distribution = feature_space.precision_recall(real, _gaussian(600, 8, seed=1))
+    assert neighbours.precision_recall(real, real.copy()) == (1.0, 1.0)
+    same_distribution = neighbours.precision_recall(real, _gaussian(600, 8, seed=1))
     assert min(same_distribution) > 0.8
-    precision, recall = feature_space.precision_recall(real, _gaussian(600, 8, mean=50.0, seed=2))
+    precision, recall = neighbours.precision_recall(real, _gaussian(600, 8, mean=50.0, seed=2))
     assert precision == 0.0 and recall == 0.0
     # Two real clusters; the generator covers only the first one (mode collapse).
     two_clusters = np.concatenate([_gaussian(400, 8, mean=-10.0, seed=3), _gaussian(400, 8, mean=10.0, seed=4)])
     collapsed = _gaussian(800, 8, mean=-10.0, seed=5)
-    precision, recall = feature_space.precision_recall(two_clusters, collapsed)
+    precision, recall = neighbours.precision_recall(two_clusters, collapsed)
     assert precision > 0.8  # the samples it makes look real...
     assert 0.35 < recall < 0.55  # ...but half of the real products are never made
     diverse = np.concatenate([_gaussian(400, 8, mean=-10.0, seed=5), _gaussian(400, 8, mean=10.0, seed=6)])
-    assert feature_space.precision_recall(two_clusters, diverse)[1] > 0.8
+    assert neighbours.precision_recall(two_clusters, diverse)[1] > 0.8
 
 
 def test_precision_recall_bad_inputs():
     a = _gaussian(10, 4)
     with pytest.raises(ValueError, match="k must be"):
-        feature_space.precision_recall(a, a, k=0)
+        neighbours.precision_recall(a, a, k=0)
     with pytest.raises(ValueError, match="at least 4 samples"):
-        feature_space.precision_recall(a[:3], a, k=3)
+        neighbours.precision_recall(a[:3], a, k=3)
     with pytest.raises(ValueError, match="different feature dimensions"):
-        feature_space.precision_recall(a, _gaussian(10, 5))
+        neighbours.precision_recall(a, _gaussian(10, 5))
 
 
 def test_nearest_neighbours_finds_copies_and_sorts():
     reference = _gaussian(500, 16, seed=0) * 100.0  # large values: rounding in |a|²+|b|²-2ab
     query = np.concatenate([reference[[42, 7]], _gaussian(3, 16, seed=1)])
-    distances, indices = feature_space.nearest_neighbours(query, reference, k=3, batch_size=2)
+    distances, indices = neighbours.nearest_neighbours(query, reference, k=3, batch_size=2)
     assert distances.shape == indices.shape == (5, 3)
     assert list(indices[:2, 0]) == [42, 7] and np.all(distances[:2, 0] == 0.0)
     assert np.all(np.diff(distances, axis=1) >= 0)
@@ -197,9 +197,9 @@ def test_nearest_neighbours_finds_copies_and_sorts():
     np.testing.assert_array_equal(indices, np.argsort(brute, axis=1)[:, :3])
     np.testing.assert_allclose(distances, np.sort(brute, axis=1)[:, :3], rtol=1e-10)
     with pytest.raises(ValueError, match="k must be an integer in"):
-        feature_space.nearest_neighbours(query, reference[:2], k=3)
+        neighbours.nearest_neighbours(query, reference[:2], k=3)
     with pytest.raises(ValueError, match="different feature dimensions"):
-        feature_space.nearest_neighbours(query, reference[:, :4])
+        neighbours.nearest_neighbours(query, reference[:, :4])
 
 
 # --- mode collapse -----------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_realism_scores_are_high_inside_the_real_cloud_and_low_far_away():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(500, 4))
     inside, outside = rng.normal(scale=0.3, size=(20, 4)), rng.normal(size=(20, 4)) + 12.0
-    scores = feature_space.realism_scores(real, np.concatenate([inside, outside]))
+    scores = neighbours.realism_scores(real, np.concatenate([inside, outside]))
     assert scores.shape == (40,) and np.all(scores[:20] > 1.0) and np.all(scores[20:] < 0.2)
     with pytest.raises(ValueError, match="k must be"):
-        feature_space.realism_scores(real, inside, k=0)
+        neighbours.realism_scores(real, inside, k=0)

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from prodimg_lib.course.exercises import cnn_operations as exercises  # noqa: E402
-from prodimg_lib.reference import cnn  # noqa: E402
+from prodimg_lib.reference import activations, cnn, gradcheck  # noqa: E402
 
 ATOL = RTOL = 1e-5  # Keras runs in float32
 GRAD_TOL = 1e-6  # our ops run in float64
@@ -126,12 +126,12 @@ def test_dense_matches_keras(n, d, m):
 
 
 ACTIVATIONS = {
-    "relu": (keras.layers.ReLU(), cnn.relu),
-    "leaky_relu_0.2": (keras.layers.LeakyReLU(negative_slope=0.2), cnn.leaky_relu),
-    "leaky_relu_0.3": (keras.layers.LeakyReLU(), lambda x: cnn.leaky_relu(x, alpha=0.3)),
-    "sigmoid": (keras.activations.sigmoid, cnn.sigmoid),
-    "tanh": (keras.activations.tanh, cnn.tanh),
-    "softmax": (keras.layers.Softmax(), cnn.softmax),
+    "relu": (keras.layers.ReLU(), activations.relu),
+    "leaky_relu_0.2": (keras.layers.LeakyReLU(negative_slope=0.2), activations.leaky_relu),
+    "leaky_relu_0.3": (keras.layers.LeakyReLU(), lambda x: activations.leaky_relu(x, alpha=0.3)),
+    "sigmoid": (keras.activations.sigmoid, activations.sigmoid),
+    "tanh": (keras.activations.tanh, activations.tanh),
+    "softmax": (keras.layers.Softmax(), activations.softmax),
 }
 
 
@@ -146,18 +146,18 @@ def test_activations_match_keras(name):
 def test_leaky_relu_defaults_documented():
     assert keras.layers.LeakyReLU().negative_slope == pytest.approx(0.3)  # the layer's default
     x = np.array([-2.0, 3.0])
-    np.testing.assert_allclose(cnn.leaky_relu(x), keras_out(keras.activations.leaky_relu, x.astype(np.float32)))
+    np.testing.assert_allclose(activations.leaky_relu(x), keras_out(keras.activations.leaky_relu, x.astype(np.float32)))
 
 
 def test_softmax_is_stable_and_never_zero():
     z = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
     with np.errstate(over="raise", invalid="raise"):  # no overflow warning either
-        s = cnn.softmax(z)
-        assert cnn.sigmoid(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+        s = activations.softmax(z)
+        assert activations.sigmoid(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
     assert np.all(np.isfinite(s)) and np.all(s > 0)
     np.testing.assert_allclose(s.sum(axis=-1), 1.0)
     np.testing.assert_allclose(s[1], 1 / 3)
-    assert cnn.softmax(np.array([[7.5]])).item() == 1.0
+    assert activations.softmax(np.array([[7.5]])).item() == 1.0
 
 
 # --------------------------------------------------------------------------- backward vs numerical gradients
@@ -180,9 +180,9 @@ def test_conv2d_backward(shape, k, s, padding):
     dout = g.normal(size=out.shape)
     dx, dw, db = cnn.conv2d_backward(dout, cache)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
-    assert cnn.gradient_check(lambda x_: np.sum(cnn.conv2d_forward(x_, w, b, s, padding)[0] * dout), x, dx) < GRAD_TOL
-    assert cnn.gradient_check(lambda w_: np.sum(cnn.conv2d_forward(x, w_, b, s, padding)[0] * dout), w, dw) < GRAD_TOL
-    assert cnn.gradient_check(lambda b_: np.sum(cnn.conv2d_forward(x, w, b_, s, padding)[0] * dout), b, db) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda x_: np.sum(cnn.conv2d_forward(x_, w, b, s, padding)[0] * dout), x, dx) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda w_: np.sum(cnn.conv2d_forward(x, w_, b, s, padding)[0] * dout), w, dw) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda b_: np.sum(cnn.conv2d_forward(x, w, b_, s, padding)[0] * dout), b, db) < GRAD_TOL
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -194,7 +194,7 @@ def test_pooling_backward(kind, shape, pool, stride):
     dout = rng(3).normal(size=out.shape)
     dx = backward(dout, cache)
     assert dx.shape == x.shape
-    assert cnn.gradient_check(lambda x_: np.sum(forward(x_, pool, stride)[0] * dout), x, dx) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda x_: np.sum(forward(x_, pool, stride)[0] * dout), x, dx) < GRAD_TOL
 
 
 def test_dense_backward():
@@ -203,17 +203,17 @@ def test_dense_backward():
     out, cache = cnn.dense_forward(x, w, b)
     dout = g.normal(size=out.shape)
     dx, dw, db = cnn.dense_backward(dout, cache)
-    assert cnn.gradient_check(lambda x_: np.sum(cnn.dense_forward(x_, w, b)[0] * dout), x, dx) < GRAD_TOL
-    assert cnn.gradient_check(lambda w_: np.sum(cnn.dense_forward(x, w_, b)[0] * dout), w, dw) < GRAD_TOL
-    assert cnn.gradient_check(lambda b_: np.sum(cnn.dense_forward(x, w, b_)[0] * dout), b, db) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda x_: np.sum(cnn.dense_forward(x_, w, b)[0] * dout), x, dx) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda w_: np.sum(cnn.dense_forward(x, w_, b)[0] * dout), w, dw) < GRAD_TOL
+    assert gradcheck.gradient_check(lambda b_: np.sum(cnn.dense_forward(x, w, b_)[0] * dout), b, db) < GRAD_TOL
 
 
 @pytest.mark.parametrize(
     "forward,backward",
-    [(cnn.relu_forward, cnn.relu_backward), (cnn.leaky_relu_forward, cnn.leaky_relu_backward),
-     (lambda x: cnn.leaky_relu_forward(x, alpha=0.3), cnn.leaky_relu_backward),
-     (cnn.sigmoid_forward, cnn.sigmoid_backward), (cnn.tanh_forward, cnn.tanh_backward),
-     (cnn.softmax_forward, cnn.softmax_backward), (lambda z: cnn.softmax_forward(z, axis=0), cnn.softmax_backward)],
+    [(activations.relu_forward, activations.relu_backward), (activations.leaky_relu_forward, activations.leaky_relu_backward),
+     (lambda x: activations.leaky_relu_forward(x, alpha=0.3), activations.leaky_relu_backward),
+     (activations.sigmoid_forward, activations.sigmoid_backward), (activations.tanh_forward, activations.tanh_backward),
+     (activations.softmax_forward, activations.softmax_backward), (lambda z: activations.softmax_forward(z, axis=0), activations.softmax_backward)],
     ids=["relu", "leaky_relu", "leaky_relu_0.3", "sigmoid", "tanh", "softmax", "softmax_axis0"],
 )
 def test_activation_backward(forward, backward):
@@ -222,23 +222,23 @@ def test_activation_backward(forward, backward):
     dout = rng(6).normal(size=out.shape)
     dx = backward(dout, cache)
     assert dx.shape == x.shape
-    assert cnn.gradient_check(loss_for(forward, dout), x, dx) < GRAD_TOL
+    assert gradcheck.gradient_check(loss_for(forward, dout), x, dx) < GRAD_TOL
 
 
 def test_gradient_check_catches_wrong_gradients():
     x = rng(7).normal(size=(2, 3))
-    out, cache = cnn.sigmoid_forward(x)
+    out, cache = activations.sigmoid_forward(x)
     dout = np.ones_like(out)
-    f = loss_for(cnn.sigmoid_forward, dout)
-    assert cnn.gradient_check(f, x, cnn.sigmoid_backward(dout, cache)) < GRAD_TOL
-    assert cnn.gradient_check(f, x, out * dout) > 1e-2  # forgot the chain rule: s instead of s(1-s)
-    assert cnn.gradient_check(f, x, cnn.sigmoid_backward(dout, cache) * 1.001) > 1e-4
+    f = loss_for(activations.sigmoid_forward, dout)
+    assert gradcheck.gradient_check(f, x, activations.sigmoid_backward(dout, cache)) < GRAD_TOL
+    assert gradcheck.gradient_check(f, x, out * dout) > 1e-2  # forgot the chain rule: s instead of s(1-s)
+    assert gradcheck.gradient_check(f, x, activations.sigmoid_backward(dout, cache) * 1.001) > 1e-4
 
 
 def test_numerical_gradient_leaves_input_alone():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = x.copy()
-    grad = cnn.numerical_gradient(lambda v: float(np.sum(v**3)), x)
+    grad = gradcheck.numerical_gradient(lambda v: float(np.sum(v**3)), x)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
 
@@ -382,9 +382,9 @@ CHECKER_CASES = {
         (lambda x, p, s: cnn.maxpool_forward(x, p, s)[0].max(axis=-1, keepdims=True), "channel"),
         (lambda x, p, s: cnn.maxpool_forward(x, p, s)[0] + 1, "differs"),
     ]),
-    "softmax": (exercises.check_softmax, cnn.softmax, [
+    "softmax": (exercises.check_softmax, activations.softmax, [
         (lambda z: np.exp(z) / np.sum(np.exp(z), axis=-1, keepdims=True), "Subtract the maximum"),
-        (lambda z: cnn.softmax(z, axis=0), "axis"),
+        (lambda z: activations.softmax(z, axis=0), "axis"),
         (lambda z: np.exp(z - z.max()), "sum to 1"),
         (lambda z: np.exp(z - z.max(axis=-1, keepdims=True)), "divide the exponentials"),
         (lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(), "whole array"),

@@ -9,7 +9,7 @@ Every image input of the library is checked here, once:
 - :func:`check_pixel_values`: non-empty, finite, within [low, high] (the last step of every check);
 - :func:`as_model_images`: a batch (N, *image_shape) for a model, float in [-1, 1];
 - :func:`as_images`: a batch (N, H, W, C) or one image (H, W, C) for the classical methods (with
-  ``batch_only``, a batch only; with ``pixels``, uint8 pixels too, as the recipes take them);
+  ``batch_only``, a batch only; with ``pixels``, uint8 pixels too, as the experiments take them);
 - :func:`as_masks`: boolean damage masks matching the images;
 - :func:`as_photo`: one uint8 photo (H, W, C), as read from a file;
 - :func:`as_raw_images`: images in their own units (data-set statistics);

@@ -5,7 +5,7 @@ generate -> enhance -> post-process -> quality gate -> export:
 - :class:`StageTimer` times each stage (``with timer("generate"): ...``);
 - :func:`white_background` turns Fashion-MNIST's black background into a catalogue's white;
 - :func:`quality_gate` accepts or rejects each image from the product classifier's
-  confidence in the requested class and a realism score (:func:`prodimg_lib.evaluation.feature_space.realism_scores`),
+  confidence in the requested class and a realism score (:func:`prodimg_lib.evaluation.neighbours.realism_scores`),
   and says why;
 - :func:`save_catalogue_sheet`, :func:`save_images` and :func:`write_manifest` export the
   results (every file written atomically, with :mod:`prodimg_lib.files`); before/after pictures
@@ -103,7 +103,7 @@ def quality_gate(probabilities, requested, realism, *, min_confidence: float = 0
     Args:
         probabilities: (N, C) the product classifier's class probabilities.
         requested: (N,) the class each image was generated for.
-        realism: (N,) realism scores (:func:`prodimg_lib.evaluation.feature_space.realism_scores`).
+        realism: (N,) realism scores (:func:`prodimg_lib.evaluation.neighbours.realism_scores`).
         min_confidence: the least probability of the requested class to accept.
         min_realism: the least realism score to accept (1.0: inside the real manifold).
 

@@ -12,10 +12,8 @@ from images in [-1, 1].
 - :func:`kernel_classifier_distance` (KCD, like KID): an unbiased estimate of the squared
   maximum mean discrepancy with a cubic polynomial kernel, averaged over random subsets;
   less biased than the Fréchet distance for small samples (and so may be slightly negative).
-- :func:`precision_recall`: improved precision (how many samples fall on the manifold of real
-  features: fidelity) and recall (how much of the real manifold the samples cover: diversity),
-  Kynkäänniemi et al., NeurIPS 2019.
-- :func:`nearest_neighbours`: the closest training images of each sample (memorisation check).
+- precision and recall, realism scores and nearest neighbours (fidelity, diversity and
+  memorisation, from distances between samples) are in :mod:`prodimg_lib.evaluation.neighbours`.
 - :func:`class_histogram`, :func:`class_uniformity`: which classes the classifier sees in the
   samples; a collapsed generator makes few classes (mode collapse).
 
@@ -45,15 +43,13 @@ __all__ = [
     # features
     "compute_features",
     "predict_labels",
+    "as_features",
+    "check_same_dims",
     # distribution distances in feature space
     "feature_statistics",
     "frechet_distance",
     "frechet_classifier_distance",
     "kernel_classifier_distance",
-    # fidelity, diversity, memorisation
-    "precision_recall",
-    "realism_scores",
-    "nearest_neighbours",
     # mode collapse
     "class_histogram",
     "ClassUniformity",
@@ -116,7 +112,7 @@ def predict_labels(classifier, images, batch_size: int = 256) -> np.ndarray:
     return np.argmax(np.asarray(probabilities), axis=-1)
 
 
-def _as_features(features, name: str, min_samples: int = 1) -> np.ndarray:
+def as_features(features, name: str, min_samples: int = 1) -> np.ndarray:
     """Features as a finite float64 (N, D) array with N >= min_samples."""
     features = np.asarray(features)
     if not (np.issubdtype(features.dtype, np.floating) or np.issubdtype(features.dtype, np.integer)):
@@ -133,7 +129,8 @@ def _as_features(features, name: str, min_samples: int = 1) -> np.ndarray:
     return features.astype(np.float64)
 
 
-def _same_dims(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+def check_same_dims(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise a ValueError naming both arrays when two (N, D) feature arrays differ in D."""
     if a.shape[1] != b.shape[1]:
         raise ValueError(
             f"{name_a} and {name_b} have different feature dimensions ({a.shape[1]} and {b.shape[1]}); "
@@ -150,7 +147,7 @@ def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     Warns when N <= D: the covariance is then singular and the Fréchet distance unreliable
     (use thousands of samples for 128 features).
     """
-    features = _as_features(features, "features", min_samples=2)
+    features = as_features(features, "features", min_samples=2)
     n, d = features.shape
     if n <= d:
         warnings.warn(
@@ -235,9 +232,9 @@ def frechet_classifier_distance(features_a, features_b) -> float:
     Raises:
         ValueError: different feature dimensions, fewer than 2 samples, NaN.
     """
-    a = _as_features(features_a, "features_a", min_samples=2)
-    b = _as_features(features_b, "features_b", min_samples=2)
-    _same_dims(a, b, "features_a", "features_b")
+    a = as_features(features_a, "features_a", min_samples=2)
+    b = as_features(features_b, "features_b", min_samples=2)
+    check_same_dims(a, b, "features_a", "features_b")
     return frechet_distance(*feature_statistics(a), *feature_statistics(b))
 
 
@@ -279,9 +276,9 @@ def kernel_classifier_distance(
     Raises:
         ValueError: different feature dimensions, fewer than 2 samples, NaN, bad subset counts.
     """
-    a = _as_features(features_a, "features_a", min_samples=2)
-    b = _as_features(features_b, "features_b", min_samples=2)
-    _same_dims(a, b, "features_a", "features_b")
+    a = as_features(features_a, "features_a", min_samples=2)
+    b = as_features(features_b, "features_b", min_samples=2)
+    check_same_dims(a, b, "features_a", "features_b")
     if int(subsets) < 1:
         raise ValueError(f"subsets must be at least 1, got {subsets}")
     if int(subset_size) < 2:
@@ -293,154 +290,6 @@ def kernel_classifier_distance(
         for _ in range(int(subsets))
     ]
     return float(np.mean(values)), float(np.std(values))
-
-
-# --- distances in batches --------------------------------------------------------------------
-
-
-def _squared_distances(x: np.ndarray, y: np.ndarray, y_sq: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances between the rows of x and y, (len(x), len(y)), clipped at 0."""
-    d2 = np.sum(x * x, axis=1)[:, None] + y_sq[None, :] - 2.0 * (x @ y.T)
-    return np.maximum(d2, 0.0)
-
-
-def _row_batches(n: int, batch_size: int):
-    for start in range(0, n, batch_size):
-        yield slice(start, min(start + batch_size, n))
-
-
-def _kth_neighbour_radii(features: np.ndarray, k: int, batch_size: int) -> np.ndarray:
-    """Distance of each row to its k-th nearest other row (the row itself does not count)."""
-    sq = np.sum(features * features, axis=1)
-    radii = np.empty(len(features))
-    for rows in _row_batches(len(features), batch_size):
-        d2 = _squared_distances(features[rows], features, sq)
-        d2[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = np.inf  # not itself
-        radii[rows] = np.sqrt(np.partition(d2, k - 1, axis=1)[:, k - 1])
-    return radii
-
-
-def _coverage(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, batch_size: int) -> float:
-    """Fraction of points inside at least one ball (centre, radius)."""
-    sq = np.sum(centres * centres, axis=1)
-    inside = np.empty(len(points), dtype=bool)
-    r2 = radii**2
-    for rows in _row_batches(len(points), batch_size):
-        # A relative tolerance keeps exact copies (distance 0 up to rounding) inside.
-        inside[rows] = np.any(_squared_distances(points[rows], centres, sq) <= r2[None, :] * (1 + 1e-9) + 1e-12, axis=1)
-    return float(inside.mean())
-
-
-def precision_recall(real_features, fake_features, k: int = 3, batch_size: int = 1024) -> tuple[float, float]:
-    """Improved precision and recall of generated samples (Kynkäänniemi et al., NeurIPS 2019).
-
-    The real manifold is the union of balls around each real feature vector, with radius
-    the distance to its k-th nearest real neighbour; the generated manifold likewise.
-
-    - precision: the fraction of generated samples inside the real manifold (fidelity: do
-      the samples look real?);
-    - recall: the fraction of real samples inside the generated manifold (diversity: is every
-      kind of real product generated?). Mode collapse keeps precision and lowers recall.
-
-    Distances are computed with NumPy in row batches, so memory stays at
-    ``batch_size x N`` numbers. Use the same number of real and generated samples
-    (thousands; the paper uses k = 3).
-
-    Args:
-        real_features, fake_features: (N_real, D) and (N_fake, D), each with more than k rows.
-        k: which neighbour sets the radius (>= 1).
-        batch_size: rows per distance batch.
-
-    Returns:
-        ``(precision, recall)``, both in [0, 1].
-
-    Raises:
-        ValueError: different feature dimensions, k out of range, NaN.
-    """
-    k = check_positive_int(k, "k")
-    real = _as_features(real_features, "real_features", min_samples=k + 1)
-    fake = _as_features(fake_features, "fake_features", min_samples=k + 1)
-    _same_dims(real, fake, "real_features", "fake_features")
-    batch_size = max(1, int(batch_size))
-    real_radii = _kth_neighbour_radii(real, k, batch_size)
-    fake_radii = _kth_neighbour_radii(fake, k, batch_size)
-    precision = _coverage(fake, real, real_radii, batch_size)
-    recall = _coverage(real, fake, fake_radii, batch_size)
-    return precision, recall
-
-
-def realism_scores(real_features, fake_features, k: int = 3, batch_size: int = 1024) -> np.ndarray:
-    """Realism score of each generated sample (Kynkäänniemi et al., NeurIPS 2019, section 5).
-
-    ``R(g) = max_i  r_i / |g - real_i|``, with ``r_i`` the distance of real sample i to its
-    k-th nearest real neighbour. ``R >= 1`` means the sample lies inside at least one real
-    sample's ball (inside the estimated real manifold, as counted by precision); the larger,
-    the closer to a dense region of real images. As in the paper, the real balls whose radius
-    is above the median are left out, so that isolated real outliers do not make any
-    sample look realistic.
-
-    Args:
-        real_features: (N_real, D), more than k rows (thousands in practice).
-        fake_features: (N_fake, D).
-        k: the neighbour that sets the radius (the paper's 3).
-        batch_size: rows per distance batch.
-
-    Returns:
-        float64 (N_fake,) scores >= 0.
-    """
-    k = check_positive_int(k, "k")
-    real = _as_features(real_features, "real_features", min_samples=k + 1)
-    fake = _as_features(fake_features, "fake_features")
-    _same_dims(real, fake, "real_features", "fake_features")
-    batch_size = max(1, int(batch_size))
-    radii = _kth_neighbour_radii(real, k, batch_size)
-    keep = radii <= np.median(radii)
-    real, radii = real[keep], radii[keep]
-    sq = np.sum(real * real, axis=1)
-    scores = np.empty(len(fake))
-    for rows in _row_batches(len(fake), batch_size):
-        distances = np.sqrt(np.maximum(_squared_distances(fake[rows], real, sq), 0.0))
-        scores[rows] = np.max(radii[None, :] / np.maximum(distances, 1e-12), axis=1)
-    return scores
-
-
-def nearest_neighbours(query_features, reference_features, k: int = 1, batch_size: int = 1024):
-    """The k nearest reference rows of each query row (Euclidean), e.g. training images of samples.
-
-    A generated sample at (near) distance 0 from a training image is a copy: the
-    generator memorised it.
-
-    Args:
-        query_features: (N_q, D), e.g. features (or flattened pixels) of generated images.
-        reference_features: (N_r, D), e.g. of the training images; N_r >= k.
-        k: neighbours per query row.
-        batch_size: query rows per distance batch.
-
-    Returns:
-        ``(distances, indices)``, both (N_q, k), sorted from nearest to farthest; indices point
-        into ``reference_features``. The reported distances are computed directly from the
-        differences, so an exact copy has distance exactly 0.
-
-    Raises:
-        ValueError: different feature dimensions, k out of range, NaN.
-    """
-    query = _as_features(query_features, "query_features")
-    reference = _as_features(reference_features, "reference_features")
-    _same_dims(query, reference, "query_features", "reference_features")
-    k = check_positive_int(k, "k", high=len(reference), hint=" (the number of reference rows)")
-    sq = np.sum(reference * reference, axis=1)
-    indices = np.empty((len(query), k), dtype=np.int64)
-    distances = np.empty((len(query), k))
-    for rows in _row_batches(len(query), max(1, int(batch_size))):
-        d2 = _squared_distances(query[rows], reference, sq)
-        # A few spare candidates absorb rounding in the fast formula; exact distances then decide.
-        candidates = min(len(reference), k + 4)
-        idx = np.argpartition(d2, candidates - 1, axis=1)[:, :candidates]
-        exact = np.linalg.norm(query[rows][:, None, :] - reference[idx], axis=-1)
-        order = np.argsort(exact, axis=1, kind="stable")[:, :k]
-        indices[rows] = np.take_along_axis(idx, order, axis=1)
-        distances[rows] = np.take_along_axis(exact, order, axis=1)
-    return distances, indices
 
 
 # --- mode collapse ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import weakref
 import keras
 import numpy as np
 
-from prodimg_lib.evaluation import feature_space
+from prodimg_lib.evaluation import feature_space, neighbours
 
 __all__ = ["DISTANCE_LABEL", "features_and_labels", "two_headed", "real_features", "evaluate_samples"]
 
@@ -92,7 +92,7 @@ def evaluate_samples(features, labels, reference_features, *, num_classes: int =
         ``largest_fraction``.
     """
     kid_mean, kid_std = feature_space.kernel_classifier_distance(features, reference_features, seed=seed)
-    precision, recall = feature_space.precision_recall(reference_features, features, k=k)
+    precision, recall = neighbours.precision_recall(reference_features, features, k=k)
     histogram = feature_space.class_histogram(labels, num_classes)
     uniformity = feature_space.class_uniformity(histogram)
     return dict(

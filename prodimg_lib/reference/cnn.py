@@ -12,16 +12,18 @@ Every layer comes as a pair:
 * ``grads = <op>_backward(dout, cache)`` takes ``dout = dL/dout`` (same shape as
   ``out``) and returns the gradient of the loss with respect to each input.
 
-The module also holds a numerical gradient checker, the corrected worked examples of
-the source article and the exercise checkers used in the notebooks.
+The activations (ReLU, sigmoid, tanh, softmax) are in :mod:`.activations`, the numerical
+gradient checker in :mod:`.gradcheck`; this module also holds the corrected worked examples of
+the source article.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from prodimg_lib.reference.activations import relu, sigmoid, softmax, tanh
 
 __all__ = [
     # shapes
@@ -36,30 +38,9 @@ __all__ = [
     "avgpool_backward",
     "dense_forward",
     "dense_backward",
-    # activations
-    "relu",
-    "relu_forward",
-    "relu_backward",
-    "leaky_relu",
-    "leaky_relu_forward",
-    "leaky_relu_backward",
-    "sigmoid",
-    "sigmoid_forward",
-    "sigmoid_backward",
-    "tanh",
-    "tanh_forward",
-    "tanh_backward",
-    "softmax",
-    "softmax_forward",
-    "softmax_backward",
-    # gradient checking
-    "numerical_gradient",
-    "relative_error",
-    "gradient_check",
     # worked examples
     "worked_example_conv_patch",
     "worked_example_dense_softmax",
-    # checkers
 ]
 
 Cache = dict[str, Any]
@@ -337,172 +318,6 @@ def dense_backward(dout: np.ndarray, cache: Cache) -> tuple[np.ndarray, np.ndarr
     return dout @ cache["w"].T, cache["x"].T @ dout, dout.sum(axis=0)
 
 
-# --------------------------------------------------------------------------- activations
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0)`` elementwise; output range ``[0, inf)``."""
-    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
-
-
-def relu_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
-    """ReLU and its cache (any shape)."""
-    x = np.asarray(x, dtype=np.float64)
-    return relu(x), {"x": x}
-
-
-def relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """``dout`` where ``x > 0``, else 0 (the kink at 0 gets gradient 0, as in Keras)."""
-    return np.asarray(dout, dtype=np.float64) * (cache["x"] > 0)
-
-
-def leaky_relu(x: np.ndarray, alpha: float = 0.2) -> np.ndarray:
-    """``x`` for ``x > 0``, ``alpha * x`` otherwise; output range ``(-inf, inf)``.
-
-    ``alpha`` is the slope for negative inputs. Keras calls it ``negative_slope``
-    (``alpha`` in Keras 2, now deprecated) and the defaults differ: the layer
-    ``keras.layers.LeakyReLU()`` uses ``negative_slope=0.3``, while the function
-    ``keras.activations.leaky_relu`` uses 0.2, as here. Pass the slope explicitly.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    return np.where(x > 0, x, alpha * x)
-
-
-def leaky_relu_forward(x: np.ndarray, alpha: float = 0.2) -> tuple[np.ndarray, Cache]:
-    """Leaky ReLU (see :func:`leaky_relu`) and its cache."""
-    x = np.asarray(x, dtype=np.float64)
-    return leaky_relu(x, alpha), {"x": x, "alpha": alpha}
-
-
-def leaky_relu_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """``dout`` where ``x > 0``, ``alpha * dout`` elsewhere."""
-    return np.asarray(dout, dtype=np.float64) * np.where(cache["x"] > 0, 1.0, cache["alpha"])
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))``, computed without overflow; output range ``(0, 1)``."""
-    x = np.asarray(x, dtype=np.float64)
-    z = np.exp(-np.abs(x))  # in (0, 1], never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-
-
-def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
-    """Sigmoid and its cache (the output itself)."""
-    out = sigmoid(x)
-    return out, {"out": out}
-
-
-def sigmoid_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """``dout * s * (1 - s)`` with ``s = sigmoid(x)``."""
-    s = cache["out"]
-    return np.asarray(dout, dtype=np.float64) * s * (1.0 - s)
-
-
-def tanh(x: np.ndarray) -> np.ndarray:
-    """Hyperbolic tangent; output range ``(-1, 1)``."""
-    return np.tanh(np.asarray(x, dtype=np.float64))
-
-
-def tanh_forward(x: np.ndarray) -> tuple[np.ndarray, Cache]:
-    """tanh and its cache (the output itself)."""
-    out = tanh(x)
-    return out, {"out": out}
-
-
-def tanh_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """``dout * (1 - tanh(x)**2)``."""
-    return np.asarray(dout, dtype=np.float64) * (1.0 - cache["out"] ** 2)
-
-
-def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax along ``axis``: ``exp(z_i) / sum_j exp(z_j)``.
-
-    Subtracting the maximum first leaves the result unchanged and keeps ``exp`` from
-    overflowing on large logits. Every output is in ``(0, 1]``, never exactly 0 in
-    exact arithmetic (float64 only rounds it to 0 when logits differ by more than ~745),
-    and each slice sums to 1; the softmax of a single logit is 1.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def softmax_forward(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, Cache]:
-    """Softmax and its cache (the output and the axis)."""
-    out = softmax(z, axis)
-    return out, {"out": out, "axis": axis}
-
-
-def softmax_backward(dout: np.ndarray, cache: Cache) -> np.ndarray:
-    """Jacobian-vector product of softmax without building the Jacobian.
-
-    The Jacobian is ``J = diag(s) - s s^T``, so ``J @ dout = s * (dout - sum(dout * s))``
-    (sum along the softmax axis).
-    """
-    s, axis = cache["out"], cache["axis"]
-    dout = np.asarray(dout, dtype=np.float64)
-    return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
-
-
-# --------------------------------------------------------------------------- gradient checking
-
-
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """Central-difference gradient of a scalar function: ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``.
-
-    Args:
-        f: takes an array shaped like ``x`` and returns a number (e.g. a loss).
-        x: point where the gradient is taken (copied to float64, never modified).
-        eps: step; 1e-5 balances truncation error (~eps**2) and rounding error (~1e-16/eps).
-
-    Returns:
-        Array of ``x``'s shape. Costs ``2 * x.size`` calls of ``f``: use small inputs.
-    """
-    x = np.array(x, dtype=np.float64)  # a private copy we may perturb
-    grad = np.zeros_like(x)
-    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat_x.size):
-        old = flat_x[i]
-        flat_x[i] = old + eps
-        f_plus = float(f(x))
-        flat_x[i] = old - eps
-        f_minus = float(f(x))
-        flat_x[i] = old
-        flat_g[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
-
-
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """Largest difference between two gradients, relative to their size.
-
-    ``max_i |a_i - b_i| / max_i max(|a_i|, |b_i|)`` (0 when both are all zeros). Dividing by
-    the largest entry rather than entry by entry keeps entries that are close to 0 in both
-    arrays (where the finite-difference round-off dominates) from causing false alarms. In
-    float64 a correct backward pass gives about 1e-9 or less; 1e-3 or more means a bug.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}.")
-    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
-    if scale == 0.0:
-        return 0.0
-    return float(np.max(np.abs(a - b)) / scale)
-
-
-def gradient_check(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_grad: np.ndarray, eps: float = 1e-5) -> float:
-    """Compare an analytic gradient of ``f`` at ``x`` with :func:`numerical_gradient`.
-
-    To check a layer's backward pass, pick a random ``dout`` and use
-    ``f = lambda x: np.sum(layer_forward(x)[0] * dout)``, whose gradient is exactly
-    what ``layer_backward(dout, cache)`` returns.
-
-    Returns:
-        The maximum relative error (see :func:`relative_error`); < 1e-6 is a pass.
-    """
-    return relative_error(analytic_grad, numerical_gradient(f, x, eps))
-
-
 # --------------------------------------------------------------------------- worked examples
 
 
@@ -563,8 +378,3 @@ def worked_example_dense_softmax() -> dict[str, Any]:
         "probs": softmax(logits),  # [0.66524096, 0.24472847, 0.09003057]
         "single_logit_softmax": softmax(np.array([2.0])),  # [1.]
     }
-
-
-# --------------------------------------------------------------------------- checkers
-
-

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from prodimg_lib.reference.cnn import sigmoid
+from prodimg_lib.reference.activations import sigmoid
 
 __all__ = [
     "EPSILON",

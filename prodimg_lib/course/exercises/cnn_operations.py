@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 import numpy as np
 
-from prodimg_lib.reference.cnn import avgpool_forward, conv2d_forward, conv_output_size, maxpool_forward, softmax
+from prodimg_lib.reference.activations import softmax
+from prodimg_lib.reference.cnn import avgpool_forward, conv2d_forward, conv_output_size, maxpool_forward
 from prodimg_lib.course.exercises.checking import CheckResult, compare_arrays, failed, passed, run_candidate
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from prodimg_lib.enhancement.classical import grey_world, undo_low_light
-from prodimg_lib.enhancement.recipes.tone import le_curve
+from prodimg_lib.experiments.tone import le_curve
 from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.restoration import composite, noise_psnr
+from prodimg_lib.experiments.restoration import composite, noise_psnr
 from prodimg_lib.evaluation.image_quality import psnr
 from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.super_resolution import espcn_trainable_parameters, pixel_shuffle
+from prodimg_lib.experiments.super_resolution import espcn_trainable_parameters, pixel_shuffle
 from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, check_value, failed, passed
 
 

@@ -5,8 +5,8 @@ implementation (scikit-image, SciPy, Keras image ops), never a hand-written algo
 
 - upscaling: :func:`upscale` (nearest, bilinear, bicubic, Lanczos; ``keras.ops.image.resize``);
 - denoising: :func:`denoise_tv` (total variation, Chambolle), :func:`denoise_bilateral`,
-  :func:`denoise_nl_means` (non-local means); tune their parameters on held-out images with
-  :func:`tune` before comparing them with a learned denoiser (:data:`DENOISE_GRIDS`);
+  :func:`denoise_nl_means` (non-local means); their parameters are tuned on held-out images
+  (:func:`prodimg_lib.experiments.tuning.tune`) before they are compared with a learned denoiser;
 - defect repair: :func:`inpaint_biharmonic`;
 - tone: :func:`equalize_hist`, :func:`clahe`, :func:`adjust_gamma`, :func:`auto_contrast`,
   and for low light :func:`auto_gamma` (per-image gamma from the mean), :func:`levels_gamma`
@@ -22,7 +22,7 @@ the wrappers convert u = (x + 1) / 2 and back: parameters that are intensities
 (``weight``, ``sigma_color``, ``h``, ``delta``) are therefore in [0, 1] units, a fraction
 of the full black-to-white range (0.1 is 25.5 grey levels out of 255).
 
-The methods live in :mod:`.resize`, :mod:`.restore`, :mod:`.tone` and :mod:`.tuning`
+The methods live in :mod:`.resize`, :mod:`.restore` and :mod:`.tone`
 (:mod:`.channels` is how they run image by image); this page gathers them, so that
 ``from prodimg_lib.enhancement import classical`` then ``classical.upscale(...)`` works.
 """
@@ -33,7 +33,5 @@ from prodimg_lib.enhancement.classical.restore import *  # noqa: F401,F403
 from prodimg_lib.enhancement.classical.restore import __all__ as _restore
 from prodimg_lib.enhancement.classical.tone import *  # noqa: F401,F403
 from prodimg_lib.enhancement.classical.tone import __all__ as _tone
-from prodimg_lib.enhancement.classical.tuning import *  # noqa: F401,F403
-from prodimg_lib.enhancement.classical.tuning import __all__ as _tuning
 
-__all__ = [*_resize, *_restore, *_tone, *_tuning]
+__all__ = [*_resize, *_restore, *_tone]

@@ -33,7 +33,7 @@ Measured results (notebook 10, ``python -m benchmarks enhance --tasks tone``): o
 Fashion-MNIST darkened per image (gamma in [1.5, 2.5], exposure in [0.3, 0.6]), a classical
 per-image "levels + gamma" correction is very strong (36.3 dB on the 10,000 test images), and
 the curve estimator trained on top of it does not beat it under the ``cpu`` profile (36.0 dB);
-see :mod:`prodimg_lib.enhancement.recipes.tone`.
+see :mod:`prodimg_lib.experiments.tone`.
 
 Only standard Keras layers are used, so saved models load with ``keras.models.load_model``
 in safe mode.

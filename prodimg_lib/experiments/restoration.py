@@ -1,4 +1,4 @@
-"""Restoration recipes of notebook 09: denoising and defect repair, learned models against classical methods.
+"""Restoration experiments of notebook 09: denoising and defect repair, learned models against classical methods.
 
 Two tasks on Fashion-MNIST product images, in the models' range [-1, 1]:
 
@@ -8,8 +8,8 @@ Two tasks on Fashion-MNIST product images, in the models' range [-1, 1]:
   (:func:`prodimg_lib.enhancement.models.restore.build_dncnn`) is trained for sigma 25 (:data:`TARGET_SIGMA`) and
   measured at all three levels (at 15 and 50 it meets noise it was not trained for); it is compared with
   total variation, the bilateral filter and non-local means, each with its parameters tuned
-  for each noise level on held-out images (:func:`prodimg_lib.enhancement.classical.tune`,
-  :data:`prodimg_lib.enhancement.classical.DENOISE_GRIDS`).
+  for each noise level on held-out images (:func:`prodimg_lib.experiments.tuning.tune`,
+  :data:`prodimg_lib.experiments.tuning.DENOISE_GRIDS`).
 - **defect repair** (inpainting): scratches, blotches and missing blocks
   (:func:`prodimg_lib.data.degrade.defect_masks`, painted white) are filled by the mask-aware U-Net
   (:func:`prodimg_lib.enhancement.models.restore.build_inpainting_unet`) and by biharmonic inpainting
@@ -44,7 +44,8 @@ from typing import Callable
 
 import numpy as np
 
-from prodimg_lib.enhancement.recipes.common import (
+from prodimg_lib.experiments import tuning
+from prodimg_lib.experiments.common import (
     TrainedRun, describe_params, model_images, model_of, split_held_out, train_run,
 )
 
@@ -241,7 +242,7 @@ def defect_pairs(clean, *, seed=0, kind: str = "mixed", touch_product: bool = Tr
 
 @dataclass
 class RestoreRun(TrainedRun):
-    """A trained restoration model: noisy (N, H, W, 1) -> clean, or [damaged, mask] -> repaired. Fields: :class:`~prodimg_lib.enhancement.recipes.common.TrainedRun`."""
+    """A trained restoration model: noisy (N, H, W, 1) -> clean, or [damaged, mask] -> repaired. Fields: :class:`~prodimg_lib.experiments.common.TrainedRun`."""
 
     @property
     def name(self) -> str:
@@ -350,22 +351,20 @@ def tune_denoisers(clean_held, sigma=TARGET_SIGMA, *, n_images: int | None = 200
         n_images: use the first ``n_images`` of them (None: all).
         seed: seeds the noise added to them.
         methods: names of :mod:`prodimg_lib.enhancement.classical` denoisers.
-        grids: ``{method: grid}`` (default :data:`prodimg_lib.enhancement.classical.DENOISE_GRIDS`).
+        grids: ``{method: grid}`` (default :data:`prodimg_lib.experiments.tuning.DENOISE_GRIDS`).
 
     Returns:
         ``{method: TuneResult}`` (best parameters, their PSNR on the held-out images, every grid point).
     """
-    from prodimg_lib.enhancement import classical
-
     clean = model_images(clean_held, "clean_held")
     if n_images is not None:
         clean = clean[: int(n_images)]
     noisy, clean = noisy_pairs(clean, _sigma(sigma), seed=seed)
-    grids = classical.DENOISE_GRIDS if grids is None else grids
+    grids = tuning.DENOISE_GRIDS if grids is None else grids
     unknown = [m for m in methods if m not in grids]
     if unknown:
         raise ValueError(f"no tuning grid for {unknown}; known: {', '.join(grids)}")
-    return {method: classical.tune(method, noisy, clean, grids[method]) for method in methods}
+    return {method: tuning.tune(method, noisy, clean, grids[method]) for method in methods}
 
 
 def _row(task: str, method: str, clean, estimate, seconds: float, mask=None, **extra) -> dict:
@@ -397,8 +396,6 @@ def evaluate_denoising(model, tuned: dict, clean_test, sigma=TARGET_SIGMA, *, se
         learned model's row also gain_db, the PSNR above the best classical method, and target_db),
         noisy input first; ``outputs`` maps "noisy", "clean", each method name and "dncnn" to the images.
     """
-    from prodimg_lib.enhancement import classical
-
     sigma = _sigma(sigma)
     noisy, clean = noisy_pairs(clean_test, sigma, seed=seed)
     task = f"denoise sigma {sigma:g}"
@@ -406,7 +403,7 @@ def evaluate_denoising(model, tuned: dict, clean_test, sigma=TARGET_SIGMA, *, se
     outputs = {"noisy": noisy, "clean": clean}
     for method, result in tuned.items():
         start = time.perf_counter()
-        out = classical.METHODS[method](noisy, **result.params)
+        out = tuning.METHODS[method](noisy, **result.params)
         seconds = time.perf_counter() - start
         outputs[method] = out
         rows.append(_row(task, f"{METHOD_LABELS.get(method, method)} ({describe_params(result.params)})", clean, out, seconds))

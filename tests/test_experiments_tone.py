@@ -9,8 +9,8 @@ from prodimg_lib.data import degrade
 from prodimg_lib.course.profiles import get_profile
 from prodimg_lib.course.exercises import colour_and_tone as exercises
 from prodimg_lib.enhancement import classical
-from prodimg_lib.enhancement.recipes import tone
-from prodimg_lib.enhancement.recipes.common import TrainedRun
+from prodimg_lib.experiments import tone
+from prodimg_lib.experiments.common import TrainedRun
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_train_evaluate_save_and_load(sample, tmp_path):
     fit, held = tone.split_held_out(sample.x_train[:256])
     run = tone.train_curve_estimator(fit, profile, validation=held, verbose=0, log=None)
     assert run.n_train == len(fit) and "val_loss" in run.history and run.seconds > 0
-    assert isinstance(run, TrainedRun) and run.name == "curve estimator"  # the recipes' one run record
+    assert isinstance(run, TrainedRun) and run.name == "curve estimator"  # the experiments' one run record
     dark, clean, _ = tone.darken(sample.x_test[:30], 0)
     tuned = {"levels_gamma": {"params": dict(tone.PREPARE), "psnr": 0.0}}
     rows, outputs = tone.evaluate(dark, clean, tuned, run)

@@ -1,4 +1,4 @@
-"""Restoration recipes of notebook 09: settings, pairs, training, tuning, evaluation, benchmark, checkers."""
+"""Restoration experiments of notebook 09: settings, pairs, training, tuning, evaluation, benchmark, checkers."""
 
 import keras
 import numpy as np
@@ -11,7 +11,8 @@ from prodimg_lib.enhancement import classical
 from prodimg_lib.evaluation import image_quality
 from prodimg_lib.course.profiles import get_profile
 from prodimg_lib.course.exercises import restoration as exercises
-from prodimg_lib.enhancement.recipes import restoration as recipe
+from prodimg_lib.experiments import restoration as recipe
+from prodimg_lib.experiments import tuning
 
 TINY = get_profile("smoke", width=4, restore_epochs=1)
 SMALL_GRIDS = {"denoise_tv": {"weight": [0.05, 0.1]}, "denoise_bilateral": {"sigma_color": [0.1], "sigma_spatial": [1.0]},
@@ -145,7 +146,7 @@ def test_tuning_and_evaluation(tiny_runs, sample):
 
 
 def test_benchmark_rows(sample, monkeypatch):
-    monkeypatch.setattr(classical, "DENOISE_GRIDS", SMALL_GRIDS)
+    monkeypatch.setattr(tuning, "DENOISE_GRIDS", SMALL_GRIDS)
     fm = data.FashionMNIST(sample.x_train[:150], sample.y_train[:150], sample.x_test[:10], sample.y_test[:10])
     lines = []
     rows = recipe.benchmark(fm, TINY, log=lines.append, sigmas=(25,))

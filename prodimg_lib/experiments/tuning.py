@@ -1,6 +1,7 @@
 """Tuning a classical method's parameters on held-out images, before it is compared with a learned model.
 
-Part of :mod:`prodimg_lib.enhancement.classical` (see its page for the conventions).
+The methods are those of :mod:`prodimg_lib.enhancement.classical` (see its page for the
+conventions); a grid point's score is the mean PSNR of :mod:`prodimg_lib.evaluation.image_quality`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from prodimg_lib.enhancement.classical.tone import (
     undo_low_light,
     white_patch,
 )
+from prodimg_lib.evaluation.image_quality import psnr
 
 __all__ = ["METHODS", "DENOISE_GRIDS", "TuneResult", "tune"]
 
@@ -112,8 +114,6 @@ def tune(method, damaged, clean, grid: dict, *, fixed: dict | None = None) -> Tu
         ValueError: an unknown method name, an empty grid or an empty list of values.
         TypeError: a method that is not callable, or a parameter it does not take.
     """
-    from prodimg_lib.evaluation.image_quality import psnr
-
     if isinstance(method, str):
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)} or pass a function")

@@ -1,4 +1,4 @@
-"""Super-resolution recipes of notebook 08: settings, pairs, training, evaluation, benchmark, checkers."""
+"""Super-resolution experiments of notebook 08: settings, pairs, training, evaluation, benchmark, checkers."""
 
 import keras
 import numpy as np
@@ -10,7 +10,8 @@ from prodimg_lib.data import degrade
 from prodimg_lib.enhancement import classical
 from prodimg_lib.course.profiles import get_profile
 from prodimg_lib.course.exercises import super_resolution as exercises
-from prodimg_lib.enhancement.recipes import super_resolution as recipe
+from prodimg_lib.experiments import sr_photos
+from prodimg_lib.experiments import super_resolution as recipe
 
 TINY = get_profile("smoke", width=4, sr_epochs=1)
 
@@ -115,7 +116,7 @@ def test_sharpening_is_tuned_on_the_given_images(sample):
 def test_benchmark_rows_on_tiny_data(sample, monkeypatch):
     tiny = data.FashionMNIST(sample.x_train[:96], sample.y_train[:96], sample.x_test[:12], sample.y_test[:12])
     monkeypatch.setattr(recipe, "SHARPEN_GRID", {"radius": [1.0], "amount": [0.5]})
-    monkeypatch.setattr(recipe, "photo_patches", lambda per_scale: _patches())
+    monkeypatch.setattr(sr_photos, "photo_patches", lambda per_scale: _patches())
     lines = []
     rows = recipe.benchmark(tiny, TINY, log=lines.append)
     tasks = [r["task"] for r in rows]
@@ -135,13 +136,13 @@ def _patches():
 
 
 def test_photo_patches_exclude_the_test_photos():
-    assert not set(recipe.PHOTO_TRAINING) & set(recipe.DEMO_PHOTOS)
-    patches = recipe.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96))
+    assert not set(sr_photos.PHOTO_TRAINING) & set(sr_photos.DEMO_PHOTOS)
+    patches = sr_photos.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96))
     assert patches.shape == ((1 + 3) * 2 * 2, 16, 16) and patches.dtype == np.uint8
-    np.testing.assert_array_equal(patches, recipe.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96)))
-    assert recipe.patches_per_scale(get_profile("cpu")) == 200 and recipe.patches_per_scale(TINY) == 10
+    np.testing.assert_array_equal(patches, sr_photos.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96)))
+    assert sr_photos.patches_per_scale(get_profile("cpu")) == 200 and sr_photos.patches_per_scale(TINY) == 10
     with pytest.raises(ValueError, match="per_scale must be a positive integer"):
-        recipe.photo_patches(0)
+        sr_photos.photo_patches(0)
 
 
 def test_fine_tune_trains_a_copy(tiny_runs):
@@ -180,7 +181,7 @@ def test_saved_model_loads_in_safe_mode(tiny_runs, tmp_path, monkeypatch):
 def test_demo_photos(tmp_path):
     from prodimg_lib.data.photos import load_photo_folder
 
-    folder = recipe.demo_photo_folder(tmp_path / "photos")
+    folder = sr_photos.demo_photo_folder(tmp_path / "photos")
     photos = load_photo_folder(folder, size=32, fit="crop")
     assert photos.images.shape == (4, 32, 32, 3) and [p.stem for p in photos.paths][0] == "astronaut"
 

@@ -1,4 +1,4 @@
-"""Super-resolution recipes of notebook 08: train x2 and x4 models, measure them against classical upscaling.
+"""Super-resolution experiments of notebook 08: train x2 and x4 models, measure them against classical upscaling.
 
 The task: enlarge a product image by r = 2 or 4. The low-resolution (LR) input is made from
 a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.degrade.downscale`):
@@ -15,9 +15,8 @@ a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.de
   held-out images;
 - :func:`evaluate_factor`: every method on the test images (PSNR, SSIM, seconds);
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks super_resolution`` runs it;
-- :func:`demo_photo_folder`: colour photographs from scikit-image for the transfer experiment,
-  :func:`photo_patches`: training patches from *other* scikit-image photographs, and
-  :func:`fine_tune`: a copy of a Fashion-MNIST model trained further on them;
+- the transfer to colour photographs (whose photos are in :mod:`.sr_photos`):
+  :func:`fine_tune`, a copy of a Fashion-MNIST model trained further on patches of photos;
   :func:`evaluate_photos`: classical and learned methods on colour photos;
 - the reference answers that the exercise checkers of notebook 08
   (:mod:`prodimg_lib.course.exercises.super_resolution`) compare with: :func:`pixel_shuffle` and
@@ -43,13 +42,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from prodimg_lib.data.pixels import check_positive_int
-from prodimg_lib.enhancement.recipes.common import TrainedRun, model_images, model_of, split_held_out, train_run
+from prodimg_lib.experiments import sr_photos, tuning
+from prodimg_lib.experiments.common import TrainedRun, model_images, model_of, split_held_out, train_run
 
 __all__ = [
     "FACTORS",
@@ -69,13 +68,6 @@ __all__ = [
     "evaluate",
     "evaluate_factor",
     "benchmark",
-    "DEMO_PHOTOS",
-    "PHOTO_TRAINING",
-    "PHOTO_SIZE",
-    "demo_photo_folder",
-    "load_demo_photos",
-    "patches_per_scale",
-    "photo_patches",
     "fine_tune",
     "evaluate_photos",
     "pixel_shuffle",
@@ -163,7 +155,7 @@ def build_sr(settings: dict, channels: int = 1):
 
 @dataclass
 class SRRun(TrainedRun):
-    """A trained super-resolution model: (N, h, w, 1) -> (N, factor h, factor w, 1). Fields: :class:`~prodimg_lib.enhancement.recipes.common.TrainedRun`."""
+    """A trained super-resolution model: (N, h, w, 1) -> (N, factor h, factor w, 1). Fields: :class:`~prodimg_lib.experiments.common.TrainedRun`."""
 
     @property
     def name(self) -> str:
@@ -249,13 +241,13 @@ def tune_sharpening(low_held, clean_held, factor: int):
     """Bicubic followed by an unsharp mask, radius and amount tuned on held-out images for the best PSNR.
 
     Returns:
-        :class:`prodimg_lib.enhancement.classical.TuneResult` (params, held-out PSNR, every grid point).
+        :class:`prodimg_lib.experiments.tuning.TuneResult` (params, held-out PSNR, every grid point).
     """
     from prodimg_lib.enhancement import classical
 
     factor = _factor(factor)
     bicubic = classical.upscale(low_held, factor, "bicubic")
-    return classical.tune("unsharp_mask", bicubic, clean_held, SHARPEN_GRID)
+    return tuning.tune("unsharp_mask", bicubic, clean_held, SHARPEN_GRID)
 
 
 def evaluate(clean, estimate) -> dict:
@@ -325,25 +317,6 @@ def evaluate_factor(clean_test, factor: int, runs=(), *, sharpen_params: dict | 
     return rows, outputs
 
 
-PHOTO_SIZE = 128
-
-
-def patches_per_scale(profile) -> int:
-    """Patches cut per photo plane and scale for fine-tuning: 200 (11,400 in all) with the full data, else 10."""
-    return 200 if profile.full_data else 10
-
-
-def load_demo_photos(size: int = PHOTO_SIZE) -> tuple[np.ndarray, list[str]]:
-    """The demo photos (:data:`DEMO_PHOTOS`) as notebook 08 loads them: centre crop, ``size`` x ``size``, uint8 RGB."""
-    import tempfile
-
-    from prodimg_lib.data.photos import load_photo_folder
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = load_photo_folder(demo_photo_folder(tmp), size=size, color_mode="rgb", fit="crop")
-    return folder.images, [p.stem for p in folder.paths]
-
-
 def benchmark(fm, profile, *, log=print) -> list[dict]:
     """Train the notebook's four models (ESPCN and EDSR, x2 and x4) and compare them with classical upscaling.
 
@@ -351,7 +324,7 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
     tuning of the unsharp mask), evaluated on *all* test images (10,000 with the full data).
     Then the transfer to colour photos: the four demo photos (128 x 128) enlarged by bicubic,
     Lanczos, the Fashion-MNIST EDSR per channel, and a copy of it fine-tuned on patches of
-    *other* photographs (:func:`photo_patches`, :func:`fine_tune`, ``profile.sr_epochs`` epochs).
+    *other* photographs (:func:`.sr_photos.photo_patches`, :func:`fine_tune`, ``profile.sr_epochs`` epochs).
 
     Args:
         fm: ``data.FashionMNIST`` (uint8), e.g. ``data.load_for_profile(profile)``.
@@ -365,8 +338,8 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
         train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR.
     """
     fit, held = split_held_out(fm.x_train)
-    photos, _ = load_demo_photos()
-    patches = photo_patches(patches_per_scale(profile))
+    photos, _ = sr_photos.load_demo_photos()
+    patches = sr_photos.photo_patches(sr_photos.patches_per_scale(profile))
     rows = []
     for factor in FACTORS:
         low_held, clean_held = make_pairs(held, factor)
@@ -386,71 +359,9 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
     return rows
 
 
-DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
-# Photographs shipped with scikit-image that are NOT among the demo photos: the fine-tuning data.
-PHOTO_TRAINING = ("camera", "brick", "grass", "gravel", "coins", "moon", "text", "page", "clock", "cell",
-                  "hubble_deep_field", "immunohistochemistry", "retina")
-
-
-def demo_photo_folder(root) -> Path:
-    """Write four colour photographs that ship with scikit-image into ``root`` (PNG); return the folder.
-
-    coffee (a cup on a saucer), chelsea (a cat), astronaut (a portrait) and rocket: real
-    photographs, none of them a Fashion-MNIST product, for the transfer experiment of
-    notebook 08 (load them with ``photos.load_photo_folder``). None of them is used by
-    :func:`photo_patches`.
-    """
-    from skimage import data as skdata
-
-    from prodimg_lib.data.photos import write_photo
-
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    for name in DEMO_PHOTOS:
-        write_photo(getattr(skdata, name)(), root / f"{name}.png")
-    return root
-
-
-def photo_patches(per_scale: int = 200, size: int = 32, *, names=PHOTO_TRAINING, scales=(128, 192, 256),
-                  seed: int = 0) -> np.ndarray:
-    """Random grayscale patches of scikit-image's photographs, to fine-tune a super-resolution model on photos.
-
-    Each photograph of ``names`` (by default the 13 of :data:`PHOTO_TRAINING`, none of the
-    demo photos) is split into its colour channels (each one a grayscale image, as
-    :func:`super_resolve_colour` will see them), resized with Lanczos so that its shorter side
-    is each of ``scales`` pixels (thumbnail scales, like the 128-pixel test photos), and
-    ``per_scale`` random ``size`` x ``size`` crops are cut from each.
-
-    Returns:
-        uint8 (N, size, size) patches, N = planes x len(scales) x per_scale (11,400 by default).
-    """
-    from PIL import Image
-    from skimage import data as skdata
-
-    per_scale, size = check_positive_int(per_scale, "per_scale"), check_positive_int(size, "size")
-    rng = np.random.default_rng(seed)
-    planes = []
-    for name in names:
-        pixels = np.asarray(getattr(skdata, name)())
-        if pixels.dtype != np.uint8:
-            raise ValueError(f"scikit-image's {name!r} is not a uint8 photograph ({pixels.dtype})")
-        planes += [pixels[..., c] for c in range(3)] if pixels.ndim == 3 else [pixels]
-    out = []
-    for plane in planes:
-        h, w = plane.shape
-        for short in scales:
-            scale = short / min(h, w)
-            shape = (max(size, round(w * scale)), max(size, round(h * scale)))
-            image = np.asarray(Image.fromarray(plane).resize(shape, Image.Resampling.LANCZOS))
-            rows = rng.integers(0, image.shape[0] - size + 1, per_scale)
-            cols = rng.integers(0, image.shape[1] - size + 1, per_scale)
-            out += [image[r:r + size, c:c + size] for r, c in zip(rows, cols)]
-    return np.stack(out)
-
-
 def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 1e-3, verbose: int | str = 0,
               seed: int = 0, log: Callable[[str], None] | None = print) -> SRRun:
-    """Train a *copy* of a trained model further on new clean images (e.g. :func:`photo_patches`).
+    """Train a *copy* of a trained model further on new clean images (e.g. :func:`.sr_photos.photo_patches`).
 
     The original model is left as it is (it stays the Fashion-MNIST model). The copy starts
     from its weights and is trained on (``downscale``, clean) pairs of the patches with the

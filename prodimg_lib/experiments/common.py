@@ -1,8 +1,8 @@
-"""What the enhancement recipes share: the held-out split, the input check and the run record.
+"""What the experiments share: the held-out split, the input check and the run record.
 
 - :func:`split_held_out`: the last training images, held out for validation and tuning;
-- :func:`model_images`: the recipes' image input (uint8 pixels or floats in [-1, 1]);
-- :class:`TrainedRun`: the one record of a trained enhancement model (each recipe subclasses
+- :func:`model_images`: the experiments' image input (uint8 pixels or floats in [-1, 1]);
+- :class:`TrainedRun`: the one record of a trained enhancement model (each experiment subclasses
   it to name its runs), :func:`train_run`, which trains a model and returns its record, and
   :func:`model_of`, the model of a run (or a model given as is);
 - :func:`describe_params`: tuned parameters as one line of text.

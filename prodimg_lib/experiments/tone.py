@@ -1,4 +1,4 @@
-"""Low-light recipes of notebook 10: training and evaluating the curve estimator against tuned classical baselines.
+"""Low-light experiments of notebook 10: training and evaluating the curve estimator against tuned classical baselines.
 
 The classical colour and tone methods themselves (gamma, levels, white balance, ...) are in
 :mod:`prodimg_lib.enhancement.classical`; this module trains and evaluates.
@@ -53,7 +53,7 @@ from typing import Callable
 import numpy as np
 
 from prodimg_lib.enhancement.classical import levels_gamma
-from prodimg_lib.enhancement.recipes.common import (
+from prodimg_lib.experiments.common import (
     HELD_OUT, TrainedRun, describe_params, model_images, split_held_out, train_run,
 )
 
@@ -177,7 +177,7 @@ def _draw(rng, value, n: int, name: str, *, low: float, high: float | None = Non
 class ToneRun(TrainedRun):
     """A trained curve estimator: (N, H, W, 1) -> (N, H, W, 1) in [-1, 1], on the output of ``levels_gamma``.
 
-    Fields: those of :class:`~prodimg_lib.enhancement.recipes.common.TrainedRun` (``settings``
+    Fields: those of :class:`~prodimg_lib.experiments.common.TrainedRun` (``settings``
     from :func:`tone_settings`), and ``prepare``: the
     :func:`~prodimg_lib.enhancement.classical.levels_gamma` parameters applied before the model
     (tuned on held-out images).
@@ -296,12 +296,12 @@ def classical_methods() -> dict[str, Callable]:
 
 
 def tune_classical(dark_held, clean_held, *, log: Callable[[str], None] | None = print) -> dict[str, dict]:
-    """Tune every classical method on held-out (dark, clean) pairs (``classical.tune``, best mean PSNR).
+    """Tune every classical method on held-out (dark, clean) pairs (``tuning.tune``, best mean PSNR).
 
     Returns:
         ``{name: {"params": {...}, "psnr": held-out PSNR}}`` for each method of :data:`CLASSICAL_GRIDS`.
     """
-    from prodimg_lib.enhancement.classical import tune
+    from prodimg_lib.experiments.tuning import tune
 
     methods = classical_methods()
     tuned = {}
