@@ -43,12 +43,15 @@ course: data
 	$(BIN)/prodimg course $(if $(PROFILE),--profile $(PROFILE))
 
 # The suite on the three Keras backends: TensorFlow (library, notebooks, nbval), then JAX
-# (library and notebooks) and PyTorch (library) with TensorFlow made unimportable.
+# (library and notebooks) and PyTorch (library) with TensorFlow made unimportable. The tests
+# spread over TEST_WORKERS processes (pytest-xdist; the notebooks run in order on one of them).
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: env
 	-@$(MAKE) --no-print-directory data
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest
-	KERAS_BACKEND=jax PRODIMG_BLOCK_TENSORFLOW=1 $(BIN)/python -m pytest tests
-	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(BIN)/python -m pytest tests --ignore=tests/test_notebooks.py
+	KERAS_BACKEND=tensorflow $(PYTEST)
+	KERAS_BACKEND=jax PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests
+	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests --ignore=tests/test_notebooks.py
 
 lab: env
 	$(BIN)/jupyter lab notebooks/

@@ -9,12 +9,19 @@ start-up log is silenced.
 ``tensorflow``, ``jax`` and ``torch``). With ``PRODIMG_BLOCK_TENSORFLOW=1`` TensorFlow cannot be
 imported at all, in the tests and in the notebook kernels: the JAX and PyTorch runs prove
 that the course needs no TensorFlow there.
+
+With pytest-xdist (``make test`` runs ``-n auto``) the test files spread over the CPU's cores,
+except the notebooks: a later notebook loads the models an earlier one saved in the build
+folder, so each way of running them (papermill, nbval) is one unit of work that runs in order
+in one worker (each worker has its own build folder).
 """
 
 import os
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
 
 os.environ["PRODIMG_PROFILE"] = "smoke"
 os.environ["PRODIMG_BUILD_DIR"] = tempfile.mkdtemp(prefix="prodimg-test-build-")
@@ -26,3 +33,30 @@ if os.environ.get("PRODIMG_BLOCK_TENSORFLOW") == "1":
     blocker = str(Path(__file__).resolve().parent / "tests" / "without_tensorflow")
     sys.path.insert(0, blocker)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (blocker, os.environ.get("PYTHONPATH")) if p)
+
+
+# The notebook runs: each must run in order in one process, since a later notebook loads the
+# models an earlier one saved in that process's build folder.
+NOTEBOOK_RUNS = (("notebooks/", "nbval"), ("tests/test_notebooks.py::test_runs_headless", "papermill"))
+
+
+def _notebook_run(nodeid: str):
+    return next((name for prefix, name in NOTEBOOK_RUNS if nodeid.startswith(prefix)), None)
+
+
+def pytest_collection_modifyitems(items):
+    """The notebook runs first (a stable sort): with pytest-xdist each is one long unit of work."""
+    items.sort(key=lambda item: _notebook_run(item.nodeid) is None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's units of work: each notebook run whole, and every other test file whole."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookRunsInOrder(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _notebook_run(nodeid) or nodeid.split("::", 1)[0]
+
+    config.option.loadscopereorder = False  # keep the collection order: the notebook runs start first
+    return NotebookRunsInOrder(config, log)

@@ -118,6 +118,9 @@ def clip_to_model_range(x, name: str = "clip"):
     """Clip a symbolic tensor to [-1, 1] with standard layers: shift by +1, ReLU capped at 2, shift back.
 
     Equivalent to ``keras.ops.clip(x, -1, 1)``; the gradient is 1 inside the range and 0 outside.
+    The three layers compute in float32 whatever the dtype policy, so that under mixed
+    precision (``mixed_bfloat16``, the gpu profile) the model's output, and the loss computed
+    from it, stay in float32.
 
     Args:
         x: a Keras tensor of any shape.
@@ -128,9 +131,9 @@ def clip_to_model_range(x, name: str = "clip"):
     """
     from keras import layers
 
-    x = layers.Rescaling(1.0, offset=1.0, name=f"{name}_shift")(x)
-    x = layers.ReLU(max_value=2.0, name=f"{name}_relu")(x)
-    return layers.Rescaling(1.0, offset=-1.0, name=f"{name}_unshift")(x)
+    x = layers.Rescaling(1.0, offset=1.0, dtype="float32", name=f"{name}_shift")(x)
+    x = layers.ReLU(max_value=2.0, dtype="float32", name=f"{name}_relu")(x)
+    return layers.Rescaling(1.0, offset=-1.0, dtype="float32", name=f"{name}_unshift")(x)
 
 
 def _check_inputs(model, inputs, name: str) -> list[np.ndarray]:

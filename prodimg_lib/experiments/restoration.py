@@ -78,13 +78,13 @@ __all__ = [
 
 # Noise levels (standard deviation on the 0-255 scale) the notebook and the benchmark measure.
 SIGMAS = (15, 25, 50)
-# The level of the target, and of the saved "denoise" model's headline number.
+# The noise level of the benchmark's target gain, and of the saved "denoise" model's headline number.
 TARGET_SIGMA = 25
 # A blind denoiser would be trained on noise levels drawn uniformly from this range (0-255 scale).
 # The course trains for sigma 25 only: with the cpu profile's few minutes of training, a blind
 # model scored about 0.5 dB lower at sigma 25 (27.5 instead of 28.0 dB after two epochs).
 TRAIN_SIGMA_RANGE = (5.0, 55.0)
-# The targets, in dB: DnCNN over the best tuned classical denoiser at sigma 25 (whole
+# The benchmark's target gains, in dB: DnCNN over the best tuned classical denoiser at sigma 25 (whole
 # image), and the U-Net over biharmonic inpainting inside the damaged region.
 TARGET_GAIN_DB = {"denoise": 4.0, "inpaint": 3.0}
 # The classical denoisers compared (names of prodimg_lib.enhancement.classical functions), and how tables name them.
@@ -101,7 +101,6 @@ METHOD_LABELS = {
 }
 # Damaged pixels are painted white, like scratches and stains on a print.
 DEFECT_FILL = 1.0
-# Images held out at the end of the training split (at most; an eighth of a small split).
 
 
 # --- settings and data ----------------------------------------------------------------------------
@@ -282,7 +281,8 @@ def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose
     val = None if validation is None else noisy_pairs(validation, TARGET_SIGMA, seed=seed + 1)
     keras.utils.set_random_seed(seed)
     model = build_dncnn(1, settings["width"], settings["depth"], batch_norm=settings["batch_norm"])
-    return train_run(RestoreRun, model, settings, noisy, clean, validation=val, verbose=verbose, seed=seed, log=log)
+    return train_run(RestoreRun, model, settings, noisy, clean, validation=val, verbose=verbose, seed=seed, log=log,
+                     jit_compile=profile.jit_compile)
 
 
 def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str = 2, seed: int = 0,
@@ -317,7 +317,7 @@ def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str
     keras.utils.set_random_seed(seed)
     model = build_inpainting_unet(1, settings["width"])
     return train_run(RestoreRun, model, settings, [damaged, masks.astype(np.float32)], clean, validation=val,
-                     verbose=verbose, seed=seed, log=log)
+                     verbose=verbose, seed=seed, log=log, jit_compile=profile.jit_compile)
 
 
 def denoise(model, noisy, batch_size: int = 500) -> np.ndarray:

@@ -77,11 +77,11 @@ FACTORS = (2, 4)
 ARCHITECTURES = ("espcn", "edsr")
 # The classical upscalers compared (names of prodimg_lib.enhancement.classical.upscale methods).
 CLASSICAL_METHODS = ("nearest", "bicubic", "lanczos")
-# The targets: PSNR gain of the learned (EDSR) model over bicubic on the test set, in dB.
+# The benchmark's targets: PSNR gain of the learned (EDSR) model over bicubic on the test set, in dB.
 TARGET_GAIN_DB = {2: 5.0, 4: 4.0}
 # Unsharp-mask settings tried on top of bicubic (radius in HR pixels, amount).
 SHARPEN_GRID = {"radius": [0.5, 1.0, 1.5, 2.0, 3.0], "amount": [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]}
-# Images held out at the end of the training split (at most; an eighth of a small split).
+# The training batch size and peak learning rate of the super-resolution models (Adam, cosine decay).
 BATCH_SIZE = 64
 LEARNING_RATE = 2e-3
 
@@ -191,7 +191,7 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
     val = None if validation is None else make_pairs(validation, factor)
     keras.utils.set_random_seed(seed)
     return train_run(SRRun, build_sr(settings), settings, low, clean, validation=val, verbose=verbose, seed=seed,
-                     log=log)
+                     log=log, jit_compile=profile.jit_compile)
 
 
 def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
@@ -271,7 +271,7 @@ def evaluate_factor(clean_test, factor: int, runs=(), *, sharpen_params: dict | 
         clean_test: clean test images, uint8 (N, 28, 28) or float (N, H, W, 1) in [-1, 1].
         factor: 2 or 4.
         runs: trained :class:`SRRun` of this factor (their rows get ``gain_db`` over bicubic;
-            the EDSR row also ``target_db``, the issue's target gain).
+            the EDSR row also ``target_db``, the benchmark's target gain).
         sharpen_params: the tuned unsharp mask (:func:`tune_sharpening`), or None to leave that row out.
         log: progress lines (None: silent).
 

@@ -82,7 +82,7 @@ __all__ = [
 # Per-image darkening: gamma and exposure drawn uniformly from these ranges (see darken).
 DARK_GAMMA = (1.5, 2.5)
 DARK_EXPOSURE = (0.3, 0.6)
-# The target: PSNR gain of the curve estimator over the best classical method, in dB.
+# The benchmark's target: PSNR gain of the curve estimator over the best classical method, in dB.
 TARGET_GAIN_DB = 2.0
 ITERATIONS = 8
 BATCH_SIZE = 128
@@ -230,7 +230,7 @@ def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, 
     keras.utils.set_random_seed(seed)
     model = build_curve_estimator(1, width=settings["width"], iterations=settings["iterations"])
     return train_run(ToneRun, model, settings, levels_gamma(dark, **prepare), clean, validation=val, verbose=verbose,
-                     seed=seed, log=log, prepare=prepare)
+                     seed=seed, log=log, jit_compile=profile.jit_compile, prepare=prepare)
 
 
 def enhance_images(run: ToneRun, dark, batch_size: int = 500) -> np.ndarray:

@@ -122,7 +122,10 @@ def build_inpainting_unet(channels: int = 1, width: int = 32):
     d1 = layers.Concatenate(name="skip1")([layers.UpSampling2D(2, name="up1")(d2), e1])
     d1 = _double_conv(d1, width, "dec1")
     prediction = layers.Conv2D(channels, 1, activation="tanh", name="prediction")(d1)
-    known_mask = layers.Rescaling(-1.0, offset=1.0, name="known_mask")(mask)  # 1 - mask
-    known = layers.Multiply(name="keep_known")([damaged, known_mask])
-    filled = layers.Multiply(name="fill_damaged")([prediction, mask])
-    return keras.Model([damaged, mask], layers.Add(name="composite")([known, filled]), name="inpainting_unet")
+    # The composite is computed in float32 whatever the dtype policy: the known pixels pass
+    # through exactly, and under mixed precision the output (and so the loss) stays float32.
+    known_mask = layers.Rescaling(-1.0, offset=1.0, dtype="float32", name="known_mask")(mask)  # 1 - mask
+    known = layers.Multiply(dtype="float32", name="keep_known")([damaged, known_mask])
+    filled = layers.Multiply(dtype="float32", name="fill_damaged")([prediction, mask])
+    composite = layers.Add(dtype="float32", name="composite")([known, filled])
+    return keras.Model([damaged, mask], composite, name="inpainting_unet")
