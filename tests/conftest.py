@@ -22,6 +22,12 @@ def full_fashion_mnist():
         pytest.skip(f"full Fashion-MNIST not available offline: {exc}")
 
 
+@pytest.fixture(scope="session")
+def sample():
+    """The committed Fashion-MNIST sample (uint8), as ``data.load_sample()`` gives it."""
+    return data.load_sample()
+
+
 @pytest.fixture
 def isolated_cache(tmp_path, monkeypatch):
     """Point the project cache at an empty temporary folder."""

@@ -20,11 +20,6 @@ SMALL_GRIDS = {"denoise_tv": {"weight": [0.05, 0.1]}, "denoise_bilateral": {"sig
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return data.load_sample()
-
-
-@pytest.fixture(scope="module")
 def tiny_runs(sample):
     """A tiny DnCNN and inpainting U-Net, trained for one epoch on 128 sample images."""
     train = sample.x_train[:128]

@@ -17,11 +17,6 @@ TINY = get_profile("smoke", width=4, sr_epochs=1)
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return data.load_sample()
-
-
-@pytest.fixture(scope="module")
 def tiny_runs(sample):
     """A tiny ESPCN and EDSR at x2 and an EDSR at x4, trained for one epoch on 128 sample images."""
     train = sample.x_train[:128]

@@ -4,18 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from prodimg_lib import data
 from prodimg_lib.data import degrade
 from prodimg_lib.course.profiles import get_profile
 from prodimg_lib.course.exercises import colour_and_tone as exercises
 from prodimg_lib.enhancement import classical
 from prodimg_lib.experiments import tone
 from prodimg_lib.experiments.common import TrainedRun
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.load_sample()
 
 
 def _colour(shape=(2, 12, 12, 3), seed=0, low=-0.8, high=0.6):

@@ -3,14 +3,8 @@
 import numpy as np
 import pytest
 
-from prodimg_lib import data
 from prodimg_lib.course.exercises import product_data as exercises
 from prodimg_lib.data import explore
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return data.load_sample()
 
 
 # --- class counts and mean images ------------------------------------------------------------
