@@ -3,7 +3,7 @@
 Notebooks executed during the tests use the ``smoke`` profile (nbval starts kernels that
 inherit this environment), write what they build (saved models, sample grids) into a
 temporary build folder instead of the repository's ``build/``, and TensorFlow's C++
-start-up log is silenced.
+start-up log is silenced. Under JAX, compiled steps are kept in a persistent cache for the run.
 
 ``KERAS_BACKEND`` chooses the backend of the whole run (``make test`` runs the suite on
 ``tensorflow``, ``jax`` and ``torch``). With ``PRODIMG_BLOCK_TENSORFLOW=1`` TensorFlow cannot be
@@ -26,6 +26,10 @@ import pytest
 os.environ["PRODIMG_PROFILE"] = "smoke"
 os.environ["PRODIMG_BUILD_DIR"] = tempfile.mkdtemp(prefix="prodimg-test-build-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# JAX's persistent compilation cache, shared by the test processes and the notebook kernels of
+# one run: the tests build the same small models many times, and each identical training
+# step is then compiled once (a second compile of a DCGAN step fell from about 23 s to 2 s).
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="prodimg-test-jax-cache-"))
 
 if os.environ.get("PRODIMG_BLOCK_TENSORFLOW") == "1":
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":

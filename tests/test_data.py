@@ -1,3 +1,4 @@
+import errno
 import gzip
 import http.server
 import shutil
@@ -62,7 +63,8 @@ def test_corrupt_file_fails_its_checksum_and_the_next_source_is_used(full_fashio
     with pytest.raises(data.DataNotFoundError, match="t10k-labels-idx1-ubyte fails its checksum"):
         data.locate_fashion_mnist(sources=[bad])
     good = data.Source("debian", str(folder), "real files")
-    fm, source = data.locate_fashion_mnist(sources=[bad, good])
+    with pytest.warns(UserWarning, match="folder you named was skipped.*tampered folder: t10k-labels"):
+        fm, source = data.locate_fashion_mnist(sources=[bad, good])
     assert source is good and len(fm.x_train) == 60000
 
 
@@ -98,6 +100,34 @@ def test_download_is_verified_and_cached(local_server, isolated_cache):
     # the cache is now a source of its own
     _, again = data.locate_fashion_mnist(sources=data.default_sources(download=False)[:1])
     assert again.kind == "cache"
+
+
+def test_verified_download_is_used_when_the_cache_cannot_store_it(local_server, isolated_cache, monkeypatch):
+    """A full or read-only cache folder: the download is kept in memory, with one warning, and nothing half-written."""
+    url, _ = local_server
+
+    def full_disk(path, payload):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(fashion_mnist, "atomic_write_bytes", full_disk)
+    with pytest.warns(UserWarning, match="could not be stored.*No space left on device.*PRODIMG_CACHE_DIR"):
+        fm, source = data.locate_fashion_mnist(sources=[data.Source("download", url, "local mirror")])
+    assert source.kind == "download" and len(fm.x_train) == 60000 and fm.x_train.dtype == np.uint8
+    assert not isolated_cache.exists() or not any(isolated_cache.iterdir())
+
+
+def test_a_named_folder_that_fails_is_reported_when_a_later_source_works(full_fashion_mnist, tmp_path, monkeypatch,
+                                                                         isolated_cache):
+    folder = _source_files(full_fashion_mnist)
+    not_a_folder = tmp_path / "train-images-idx3-ubyte.gz"
+    not_a_folder.write_bytes(b"")
+    monkeypatch.setenv(data.ENV_DIR, str(not_a_folder))
+    good = data.Source("debian", str(folder), "real files")
+    with pytest.warns(UserWarning, match="folder you named was skipped.*is a file: name the folder"):
+        _, source = data.locate_fashion_mnist(sources=[*data.default_sources(download=False)[:1], good])
+    assert source is good
+    with pytest.raises(data.DataNotFoundError, match="is a file: name the folder"):
+        data.locate_fashion_mnist(sources=data.default_sources(download=False)[:1])
 
 
 def test_download_with_a_wrong_file_is_rejected_and_nothing_is_cached(local_server, isolated_cache):
@@ -163,8 +193,59 @@ def test_tampered_sample_fails_its_checksum(tmp_path):
     x = fm.x_train.copy()
     x[0, 0, 0] ^= 1
     np.savez_compressed(tmp_path / "s.npz", x_train=x, y_train=fm.y_train, x_test=fm.x_test, y_test=fm.y_test)
-    with pytest.raises(ValueError, match="fails its checksum"):
+    with pytest.raises(data.CorruptDataError, match="fails its checksum.*git checkout"):
         data.load_sample(tmp_path / "s.npz")
+
+
+def _write_sample(path, **arrays):
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "bit_flipped", "not_a_zip"])
+def test_unreadable_sample_is_one_clear_error_naming_the_file(tmp_path, damage):
+    raw = data.sample_path().read_bytes()
+    path = tmp_path / "s.npz"
+    if damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "bit_flipped":  # a byte in the middle of the compressed pixels
+        flipped = bytearray(raw)
+        flipped[len(raw) // 2] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+    else:
+        path.write_text("x_train,y_train\n1,2\n")
+    with pytest.raises(data.CorruptDataError) as info:
+        data.load_sample(path)
+    message = str(info.value)
+    assert str(path) in message and "git checkout" in message, message
+    assert "\n" not in message
+
+
+def test_sample_missing_an_array_names_it(tmp_path):
+    fm = data.load_sample()
+    path = _write_sample(tmp_path / "s.npz", x_train=fm.x_train, y_train=fm.y_train, x_test=fm.x_test)
+    with pytest.raises(data.CorruptDataError, match="lacks the array.*y_test"):
+        data.load_sample(path)
+
+
+def test_sample_of_another_dtype_is_refused_not_cast(tmp_path):
+    """Casting to uint8 before hashing let values 256-511 and labels -256 pass as the real sample."""
+    fm = data.load_sample()
+    shifted = _write_sample(tmp_path / "shifted.npz", x_train=fm.x_train.astype(np.int16) + 256,
+                            y_train=fm.y_train.astype(np.int16) - 256, x_test=fm.x_test, y_test=fm.y_test)
+    with pytest.raises(data.CorruptDataError, match="does not hold uint8.*x_train is int16"):
+        data.load_sample(shifted)
+    floats = _write_sample(tmp_path / "floats.npz", x_train=fm.x_train.astype(np.float64), y_train=fm.y_train,
+                           x_test=fm.x_test, y_test=fm.y_test)
+    with pytest.raises(data.CorruptDataError, match="x_train is float64"):
+        data.load_sample(floats)
+
+
+def test_sample_path_that_is_a_folder_says_so(tmp_path):
+    with pytest.raises(data.DataNotFoundError, match="is a folder"):
+        data.load_sample(tmp_path)
 
 
 def test_missing_sample_is_a_clear_error(tmp_path, monkeypatch):

@@ -31,6 +31,9 @@ import os
 import sys
 import urllib.error
 import urllib.request
+import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
@@ -51,6 +54,7 @@ __all__ = [
     "class_index",
     "FashionMNIST",
     "DataNotFoundError",
+    "CorruptDataError",
     "Source",
     "default_sources",
     "locate_fashion_mnist",
@@ -128,6 +132,10 @@ class DataNotFoundError(FileNotFoundError):
     """No source could provide verified Fashion-MNIST data; the message says what was tried."""
 
 
+class CorruptDataError(ValueError):
+    """A data file is there but unreadable, incomplete or altered; the message names it and the fix."""
+
+
 class _SourceFailed(Exception):
     """One source could not provide the data (the reason goes into the final report)."""
 
@@ -150,6 +158,8 @@ class Source:
         if self.kind == "download":
             return _download_into(self.location, cache_dir)
         folder = Path(self.location)
+        if folder.is_file():
+            raise _SourceFailed(f"{folder} is a file: name the folder that holds the four *-ubyte.gz files")
         if not folder.is_dir():
             raise _SourceFailed(f"{folder} does not exist")
         return _load_folder(folder)
@@ -232,16 +242,24 @@ def _verified(raw: bytes, name: str, digest: str) -> bytes:
 
 
 def _load_folder(folder: Path) -> FashionMNIST:
+    return _from_raw({name: _read_file(folder, name) for name, _, _ in _FILES.values()})
+
+
+def _from_raw(raw_files: dict[str, bytes]) -> FashionMNIST:
+    """The four arrays from the decompressed IDX files (``{name: bytes}``), each verified."""
     arrays = {}
     for key, (name, digest, shape) in _FILES.items():
-        raw = _verified(_read_file(folder, name), name, digest)
-        arrays[key] = _parse_idx(raw, name, shape)
+        arrays[key] = _parse_idx(_verified(raw_files[name], name, digest), name, shape)
     return FashionMNIST(**arrays)
 
 
 def _download_into(base_url: str, target: Path) -> FashionMNIST:
-    """Download the four files, verify each, and move them into ``target`` atomically."""
-    target.mkdir(parents=True, exist_ok=True)
+    """Download the four files, verify each, and store them in ``target`` atomically.
+
+    A verified download is used even when it cannot be stored (a read-only or full cache
+    folder): one warning says so, and the next run downloads again.
+    """
+    payloads, raw_files = {}, {}
     for name, digest, _ in _FILES.values():
         url = base_url.rstrip("/") + f"/{name}.gz"
         try:
@@ -253,9 +271,15 @@ def _download_into(base_url: str, target: Path) -> FashionMNIST:
             raw = gzip.decompress(payload)
         except (OSError, EOFError) as exc:
             raise _SourceFailed(f"{url} is not a gzip file ({exc})") from exc
-        _verified(raw, name, digest)
-        atomic_write_bytes(target / f"{name}.gz", payload)
-    return _load_folder(target)
+        payloads[name], raw_files[name] = payload, _verified(raw, name, digest)
+    try:
+        for name, payload in payloads.items():
+            atomic_write_bytes(target / f"{name}.gz", payload)
+    except OSError as exc:
+        warnings.warn(f"Fashion-MNIST was downloaded and verified but could not be stored in {target} ({exc}); "
+                      f"it is used from memory this time. Set {ENV_CACHE} to a writable folder to keep it.",
+                      stacklevel=4)
+    return _from_raw(raw_files)
 
 
 _HOW_TO_FIX = """How to fix it (any one of these):
@@ -277,12 +301,19 @@ def locate_fashion_mnist(
         DataNotFoundError: when every source fails; the message lists each source and why.
     """
     sources = list(sources) if sources is not None else default_sources(data_dir, download=download)
-    reasons = []
+    failed: list[tuple[Source, str]] = []
     for source in sources:
         try:
-            return source.load(cache_dir()), source
+            found = source.load(cache_dir())
         except _SourceFailed as exc:
-            reasons.append(f"  {len(reasons) + 1}. {source.description}: {exc}")
+            failed.append((source, str(exc)))
+            continue
+        named = [f"{s.description}: {why}" for s, why in failed if s.kind == "directory"]
+        if named:  # a folder the user named did not work: say so, though a later source did
+            warnings.warn(f"Fashion-MNIST loaded from {source.description}; the folder you named was skipped "
+                          f"({'; '.join(named)})", stacklevel=2)
+        return found, source
+    reasons = [f"  {i}. {s.description}: {why}" for i, (s, why) in enumerate(failed, 1)]
     if not download and not any(s.kind == "download" for s in sources):
         reasons.append(f"  {len(reasons) + 1}. download: not attempted (download=False)")
     raise DataNotFoundError(
@@ -345,29 +376,53 @@ def sample_path() -> Path:
 
 
 def _arrays_digest(data: FashionMNIST) -> str:
+    """sha256 of the four arrays' shapes and bytes; every array must be uint8 (no cast hides other values)."""
     h = hashlib.sha256()
     for array in data:
+        if array.dtype != np.uint8:
+            raise TypeError(f"sample arrays must be uint8, got {array.dtype}")
         h.update(str(array.shape).encode())
-        h.update(np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+        h.update(np.ascontiguousarray(array).tobytes())
     return h.hexdigest()
 
 
 def load_sample(path: str | os.PathLike | None = None) -> FashionMNIST:
     """Load the committed sample: 1,000 train and 200 test images, balanced over the ten classes.
 
-    The arrays are checked against :data:`SAMPLE_SHA256`.
+    The four uint8 arrays are checked against :data:`SAMPLE_SHA256`.
+
+    Raises:
+        DataNotFoundError: the file is missing (or ``path`` is a folder).
+        CorruptDataError: the file is not a readable ``.npz``, lacks an array, holds another dtype
+            than uint8, or fails its checksum; the message names the file and how to restore it.
     """
     path = Path(path) if path is not None else sample_path()
     if not path.is_file():
+        what = "is a folder, not the sample file" if path.is_dir() else "is missing"
         raise DataNotFoundError(
-            f"The Fashion-MNIST sample {path} is missing. It ships in the course repository's data/ "
+            f"The Fashion-MNIST sample {path} {what}. It ships in the course repository's data/ "
             "folder: clone the repository, or set PRODIMG_DATA_DIR to the folder that holds it."
         )
-    with np.load(path, allow_pickle=False) as npz:
-        data = FashionMNIST(*(npz[key] for key in FashionMNIST._fields))
+    fix = ("restore it from the course repository (git checkout -- data/" + SAMPLE_FILE + ") or clone the "
+           "repository again")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in FashionMNIST._fields if key not in npz.files]
+            if missing:
+                raise CorruptDataError(f"{path} lacks the array(s) {', '.join(missing)}: {fix}")
+            data = FashionMNIST(*(npz[key] for key in FashionMNIST._fields))
+    except CorruptDataError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:  # truncated, empty, not a zip
+        raise CorruptDataError(f"{path} is not a readable .npz file ({type(exc).__name__}: {exc}): {fix}") from None
+    wrong = [f"{name} is {array.dtype}" for name, array in zip(FashionMNIST._fields, data) if array.dtype != np.uint8]
+    if wrong:
+        raise CorruptDataError(f"{path} does not hold uint8 pixels and labels ({', '.join(wrong)}): {fix}")
     digest = _arrays_digest(data)
     if digest != SAMPLE_SHA256:
-        raise ValueError(f"{path} fails its checksum (sha256 {digest[:12]}..., expected {SAMPLE_SHA256[:12]}...)")
+        raise CorruptDataError(
+            f"{path} fails its checksum (sha256 {digest[:12]}..., expected {SAMPLE_SHA256[:12]}...): {fix}"
+        )
     return data
 
 
