@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from prodimg_lib.data.photos import UnreadableFilesWarning, load_photo_folder
+from prodimg_lib.data.photos import UnreadableFilesWarning, load_photo_folder, read_photo
 
 # Real photographs shipped with scikit-image: (name, loader)
 PHOTOS = {"coffee": skdata.coffee, "rocket": skdata.rocket, "chelsea": skdata.chelsea, "astronaut": skdata.astronaut}
@@ -56,6 +56,35 @@ def test_grayscale_and_fit_modes(flat_folder):
     # cropping fills the frame: no white letterbox rows on the wide coffee photo
     coffee = gray.images[[p.stem for p in gray.paths].index("coffee")]
     assert coffee[0].min() < 255
+
+
+def test_class_folders_are_searched_at_every_depth(class_folder):
+    """As image_dataset_from_directory does: shop/things/red/x.png is one of the things."""
+    (class_folder / "things" / "red").mkdir()
+    Image.fromarray(PHOTOS["chelsea"]()).save(class_folder / "things" / "red" / "chelsea.png")
+    (class_folder / "things" / ".hidden").mkdir()
+    Image.fromarray(PHOTOS["coffee"]()).save(class_folder / "things" / ".hidden" / "coffee.png")
+    photos = load_photo_folder(class_folder, size=16)
+    assert photos.class_names == ["cups", "things"]
+    assert [(p.relative_to(class_folder).as_posix(), int(y)) for p, y in zip(photos.paths, photos.labels)] == [
+        ("cups/coffee.png", 0), ("things/astronaut.png", 1), ("things/red/chelsea.png", 1), ("things/rocket.png", 1)]
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+def test_deep_grayscale_is_scaled_to_8_bits_not_clipped(tmp_path, dtype):
+    """A 16-bit PNG (or a float TIFF in [0, 1]) ramp keeps its tones: mean about 127, not 251."""
+    ramp = np.tile(np.linspace(0, 1, 256), (16, 1))
+    if dtype == "uint16":
+        Image.fromarray(np.round(ramp * 65535).astype(np.uint16)).save(tmp_path / "ramp.png")
+    else:
+        Image.fromarray(ramp.astype(np.float32), "F").save(tmp_path / "ramp.tif")
+    for color_mode, channels in (("grayscale", 1), ("rgb", 3)):
+        photos = load_photo_folder(tmp_path, size=(16, 256), color_mode=color_mode, fit="stretch")
+        image = photos.images[0]
+        assert image.shape == (16, 256, channels)
+        assert abs(float(image.mean()) - 127.5) < 2 and image.min() == 0 and image.max() == 255
+    name = next(tmp_path.iterdir())
+    assert abs(float(read_photo(name).mean()) - 127.5) < 2
 
 
 def test_transparent_png_is_put_on_white(tmp_path):

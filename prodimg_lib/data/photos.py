@@ -4,10 +4,13 @@ Two layouts are understood (the same conventions as ``keras.utils.image_dataset_
 
 - flat: ``photos/a.jpg, photos/b.png, ...`` gives unlabelled images;
 - one subfolder per class: ``photos/mugs/*.jpg, photos/shoes/*.jpg`` gives labels
-  0, 1, ... in alphabetical order of the subfolder names (files directly in ``photos/`` are then ignored).
+  0, 1, ... in alphabetical order of the subfolder names; the files of a class are searched at
+  every depth below its folder (``photos/mugs/red/m1.jpg`` is a mug), and files directly in
+  ``photos/`` are then ignored, with a warning.
 
 Every photo is read with Pillow, turned upright according to its EXIF orientation,
-converted to RGB or grayscale, and brought to one size. Files that cannot be read as an
+converted to RGB or grayscale (16-bit grayscale scaled to 8 bits, transparent areas put on
+white), and brought to one size. Files that cannot be read as an
 image are skipped and counted in one warning; an empty or missing folder is an error.
 """
 
@@ -58,13 +61,33 @@ class PhotoFolder:
         return len(self.images)
 
 
-def _files_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _files_in(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """The files of a folder (``recursive``: of its subfolders too), hidden names left out, sorted."""
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in candidates
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+# Pillow's modes of grayscale images with more than 8 bits (16-bit PNG and TIFF, 32-bit, float).
+_DEEP_GRAY = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """A 16-bit (or 32-bit integer, or float) grayscale image scaled to 8 bits; other images as they are.
+
+    ``convert("L")`` would clip such an image (a 0..65535 ramp becomes almost all white), so
+    integer values are scaled by 255 / 65535 and float values, taken to be in [0, 1], by 255.
+    """
+    if img.mode not in _DEEP_GRAY:
+        return img
+    values = np.asarray(img, dtype=np.float64)
+    values = values * 255.0 if img.mode == "F" else values / 257.0
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
 
 
 def _upright(img: Image.Image, mode: str) -> Image.Image:
-    """EXIF orientation applied, transparent cut-outs put on white, converted to ``mode``."""
-    img = ImageOps.exif_transpose(img)
+    """EXIF orientation applied, deep grayscale scaled to 8 bits, transparent cut-outs put on white, as ``mode``."""
+    img = _eight_bit(ImageOps.exif_transpose(img))
     if img.mode in ("RGBA", "LA", "P"):  # put transparent product cut-outs on white
         rgba = img.convert("RGBA")
         img = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -75,13 +98,14 @@ def _upright(img: Image.Image, mode: str) -> Image.Image:
 def read_photo(path: str | os.PathLike) -> np.ndarray:
     """One photo at its own size: uint8 (H, W, 1) for a grayscale file, (H, W, 3) otherwise.
 
-    The EXIF orientation is applied and transparent areas are put on white.
+    The EXIF orientation is applied, transparent areas are put on white, and a 16-bit
+    grayscale file is scaled to 8 bits (65535 becomes 255), not clipped.
 
     Raises:
         OSError, PIL.UnidentifiedImageError: the file is not a readable image.
     """
     with Image.open(path) as img:
-        gray = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+        gray = img.mode in ("1", "L", "LA", *_DEEP_GRAY)
         array = np.asarray(_upright(img, "L" if gray else "RGB"), dtype=np.uint8)
     return array[..., None] if array.ndim == 2 else array
 
@@ -163,7 +187,7 @@ def load_photo_folder(
 
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if subfolders:
-        entries = [(f, label) for label, sub in enumerate(subfolders) for f in _files_in(sub)]
+        entries = [(f, label) for label, sub in enumerate(subfolders) for f in _files_in(sub, recursive=True)]
         class_names = [p.name for p in subfolders]
         ignored = _files_in(folder)
         if ignored:
