@@ -103,3 +103,74 @@ def test_command_line_generate_and_enhance(saved_models, photos, tmp_path, capsy
     assert "unknown product class 'hat'" in capsys.readouterr().err
     assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--denoise", "--no-progress"]) == 0
     assert "wrote 2 photo(s)" in capsys.readouterr().out
+
+
+def test_generate_never_replaces_a_users_file_without_being_asked(saved_models, tmp_path, capsys):
+    out = tmp_path / "gen"
+    out.mkdir()
+    (out / "bag_000.png").write_bytes(b"the user's own picture")
+    with pytest.raises(FileExistsError, match=r"1 file\(s\) would be replaced.*bag_000.png.*--overwrite"):
+        apply.generate_to_folder("bag", 3, out)
+    assert sorted(p.name for p in out.iterdir()) == ["bag_000.png"]  # nothing written
+    assert cli.main(["generate", "--class", "bag", "--count", "3", "--out", str(out)]) == 2
+    assert "would be replaced" in capsys.readouterr().err
+    assert (out / "bag_000.png").read_bytes() == b"the user's own picture"
+    assert cli.main(["generate", "--class", "bag", "--count", "3", "--out", str(out), "--overwrite"]) == 0
+    assert np.asarray(Image.open(out / "bag_000.png")).shape == (112, 112)
+
+
+def test_enhance_never_replaces_a_users_file_without_being_asked(saved_models, photos, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "camera.png").write_bytes(b"keep me")
+    args = ["enhance", str(photos), "--out", str(out), "--upscale", "2", "--no-progress"]
+    assert cli.main(args) == 2
+    assert "camera.png" in capsys.readouterr().err and (out / "camera.png").read_bytes() == b"keep me"
+    assert sorted(p.name for p in out.iterdir()) == ["camera.png"]
+    assert cli.main([*args, "--overwrite"]) == 0
+    assert np.asarray(Image.open(out / "camera.png")).shape == (128, 128)
+
+
+@pytest.mark.parametrize("command", ["generate", "enhance"])
+def test_an_output_that_is_a_file_or_unwritable_is_one_line(saved_models, photos, tmp_path, capsys, monkeypatch,
+                                                            command):
+    args = (["generate", "--class", "bag", "--count", "2"] if command == "generate"
+            else ["enhance", str(photos), "--upscale", "2", "--no-progress"])
+    a_file = tmp_path / "a_file.png"
+    a_file.write_bytes(b"x")
+    assert cli.main([*args, "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and len(err.strip().splitlines()) == 1
+    assert a_file.read_bytes() == b"x"
+
+    def read_only(self, *a, **k):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(tmp_path), "mkdir", read_only)
+    assert cli.main([*args, "--out", str(tmp_path / "locked" / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"prodimg {command}: error:") and "Permission denied" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--scale", "0", "must be from 1 to 32"), ("--scale", "-3", "must be from 1 to 32"),
+    ("--scale", "100000", "must be from 1 to 32"), ("--seed", "-5", "must be 0 or more"),
+    ("--count", "0", "must be from 1 to 10000"), ("--truncation", "-1", "must be a positive number"),
+    ("--scale", "two", "expected an integer"),
+])
+def test_bad_generate_options_are_named(tmp_path, capsys, option, value, says):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["generate", "--class", "bag", "--out", str(tmp_path / "g"), option, value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {says}" in err, err
+    assert not (tmp_path / "g").exists()
+
+
+def test_generate_to_folder_checks_its_arguments_before_loading_the_model(tmp_path):
+    for kwargs, match in [({"scale": 0}, "scale"), ({"scale": 100000}, "scale must be from 1 to 32"),
+                          ({"seed": -5}, "seed must be a non-negative"), ({"truncation": 0.0}, "truncation")]:
+        with pytest.raises(ValueError, match=match):
+            apply.generate_to_folder("bag", 2, tmp_path / "g", **kwargs)
+    assert not (tmp_path / "g").exists()

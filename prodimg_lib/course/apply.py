@@ -24,14 +24,45 @@ import re
 import warnings
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int
 
-__all__ = ["tiled_predict", "enhance_image", "enhance_folder", "generate_to_folder", "PHOTO_SUFFIXES"]
+__all__ = ["tiled_predict", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
+           "PHOTO_SUFFIXES", "MAX_SCALE"]
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+MAX_SCALE = 32  # pixel enlargement of generated images: 28 x 32 = 896 pixels a side at most
+
+
+def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
+    """Create the output folder and make sure that writing ``names`` into it loses none of the user's files.
+
+    Checked before anything is written, so that a refused run writes nothing.
+
+    Args:
+        out_dir: the output folder (created with its parents).
+        names: the file names that will be written into it.
+        overwrite: replace files of those names that are already there.
+
+    Returns:
+        The folder, as a ``Path``.
+
+    Raises:
+        NotADirectoryError: ``out_dir`` is a file.
+        FileExistsError: some of ``names`` exist and ``overwrite`` is False (the message lists them).
+        OSError: the folder cannot be created (read-only or full disk, no permission).
+    """
+    target = Path(out_dir).expanduser()
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"the output {target} is a file, not a folder: name a folder")
+    existing = sorted(name for name in names if (target / name).exists())
+    if existing and not overwrite:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise FileExistsError(f"{len(existing)} file(s) would be replaced in {target} ({shown}): choose another "
+                              "output folder, or pass --overwrite to replace them")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
@@ -48,6 +79,8 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     Returns:
         float32 (H * factor, W * factor, 1) in [-1, 1].
     """
+    import keras
+
     batch, single = as_images(image, "image", channels=(1,))
     if not single:
         raise ValueError(f"image must be one image (H, W, 1), got a batch of shape {batch.shape}")
@@ -100,7 +133,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
 
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
-                   tile: int = 128) -> dict:
+                   tile: int = 128, overwrite: bool = False) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -111,14 +144,18 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         denoise: True to denoise with ``denoise`` first.
         progress: show a progress bar.
         tile: tile size of :func:`tiled_predict`.
+        overwrite: replace files of the output names already in ``out_dir`` (otherwise that
+            is an error, raised before anything is written).
 
     Returns:
         ``{"written": [paths], "skipped": [(path, reason)]}``.
 
     Raises:
-        FileNotFoundError, NotADirectoryError: a missing input folder.
+        FileNotFoundError, NotADirectoryError: a missing input folder, or an output that is a file.
+        FileExistsError: output files exist and ``overwrite`` is False.
         ValueError: nothing to do, a bad factor, an empty folder, ``out_dir`` equal to ``input_dir``.
         ModelNotFoundError: a saved model is missing (the message names the notebook that makes it).
+        OSError: the output folder cannot be written.
     """
     import keras
 
@@ -139,9 +176,11 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise ValueError(f"input folder {source} contains no files")
+    out_names = {path: path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png"
+                 for path in files}
     denoiser = artifacts.load_model("denoise") if denoise else None
     upscaler = artifacts.load_model(f"sr_x{upscale}_photo") if upscale else None
-    target.mkdir(parents=True, exist_ok=True)
+    target = prepare_output_folder(target, out_names.values(), overwrite=overwrite)
     inputs = {p.resolve() for p in files}
     bar = keras.utils.Progbar(len(files), unit_name="photo") if progress else None
     written, skipped = [], []
@@ -151,7 +190,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         except Exception as error:  # noqa: BLE001 - any unreadable file is skipped and counted
             skipped.append((path, f"{type(error).__name__}: {error}"))
         else:
-            out_path = target / (path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png")
+            out_path = target / out_names[path]
             if out_path.resolve() in inputs:
                 raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
             write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile),
@@ -167,17 +206,29 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
 
 
 def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, truncation: float | None = None,
-                       scale: int = 4) -> dict:
+                       scale: int = 4, overwrite: bool = False) -> dict:
     """Generate ``count`` images of one product class with the saved conditional generator.
 
     Files: ``<class>_000.png`` ... (28x28 pixels times ``scale``, nearest neighbour) and
     ``<class>_sheet.png``, a contact sheet of all of them.
 
+    Args:
+        class_name: a Fashion-MNIST class name (forgiving about case and plurals) or index.
+        count: the number of images (>= 1).
+        out_dir: the output folder (created).
+        seed: the noise seed (>= 0); the same seed gives the same images.
+        truncation: a truncation threshold (> 0) for more typical images, or None.
+        scale: pixel enlargement, 1 to :data:`MAX_SCALE`.
+        overwrite: replace files of the same names in ``out_dir`` (otherwise an error,
+            raised before anything is written).
+
     Returns:
         ``{"class": name, "files": [paths], "sheet": path}``.
 
     Raises:
-        ValueError: an unknown class (the message lists the valid ones) or a bad count.
+        ValueError: an unknown class (the message lists the valid ones), a bad count, seed,
+            truncation or scale.
+        NotADirectoryError, FileExistsError, OSError: see :func:`prepare_output_folder`.
         ModelNotFoundError: no saved conditional generator (run notebook 06).
     """
     from prodimg_lib.course import artifacts
@@ -188,11 +239,18 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
 
     index = class_index(class_name)
     count = check_positive_int(count, "count")
+    scale = check_positive_int(scale, "scale")
+    if scale > MAX_SCALE:
+        raise ValueError(f"scale must be from 1 to {MAX_SCALE} (28 x {MAX_SCALE} = {28 * MAX_SCALE} pixels), got {scale}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if truncation is not None and not (np.isfinite(truncation) and truncation > 0):
+        raise ValueError(f"truncation must be a positive number, got {truncation!r}")
+    slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
+    names = [f"{slug}_{i:03d}.png" for i in range(count)] + [f"{slug}_sheet.png"]
+    target = prepare_output_folder(out_dir, names, overwrite=overwrite)
     generator = artifacts.load_model("cdcgan_generator")
     images = generate(generator, count, index, seed=seed, truncation=truncation)
-    target = Path(out_dir).expanduser()
-    target.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     files = []
     for i, image in enumerate(from_minus_one_one(images)):
         files.append(write_photo(np.repeat(np.repeat(image, scale, axis=0), scale, axis=1), target / f"{slug}_{i:03d}.png"))

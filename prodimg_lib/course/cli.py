@@ -20,6 +20,30 @@ import warnings
 __all__ = ["main"]
 
 
+def _int_from(low: int, high: int | None = None):
+    """An argparse type: an integer in [low, high]; argparse names the option in its error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"must be {f'from {low} to {high}' if high is not None else f'{low} or more'}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def main(argv=None) -> int:
     from prodimg_lib.course.env import quiet_tensorflow
 
@@ -33,14 +57,19 @@ def main(argv=None) -> int:
     course.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     gen = sub.add_parser("generate", help="generate product images of one class with the saved conditional generator")
     gen.add_argument("--class", dest="class_name", required=True, help="product class, e.g. sneaker, 'ankle boot', bag")
-    gen.add_argument("--count", type=int, default=16, help="number of images (default 16)")
+    from prodimg_lib.course.apply import MAX_SCALE
+
+    gen.add_argument("--count", type=_int_from(1, 10_000), default=16, help="number of images, 1 to 10000 (default 16)")
     gen.add_argument("--out", required=True, help="output folder")
-    gen.add_argument("--seed", type=int, default=0, help="noise seed: the same seed gives the same images")
-    gen.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0): more typical images")
-    gen.add_argument("--scale", type=int, default=4, help="pixel enlargement of the PNG files (default 4: 112x112)")
+    gen.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")
+    gen.add_argument("--seed", type=_int_from(0), default=0, help="noise seed (0 or more): the same seed gives the same images")
+    gen.add_argument("--truncation", type=_positive_float, default=None, help="truncation threshold (e.g. 1.0): more typical images")
+    gen.add_argument("--scale", type=_int_from(1, MAX_SCALE), default=4,
+                     help=f"pixel enlargement of the PNG files, 1 to {MAX_SCALE} (default 4: 112x112)")
     enh = sub.add_parser("enhance", help="denoise and/or upscale every photo of a folder with the saved models")
     enh.add_argument("input_dir", help="folder of photos (any size, grayscale or colour)")
     enh.add_argument("--out", required=True, help="output folder (must differ from the input folder)")
+    enh.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")
     enh.add_argument("--upscale", type=int, choices=[2, 4], default=None, help="super-resolution factor")
     enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 09, trained on Fashion-MNIST: check it helps on your photos)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -78,14 +107,14 @@ def _apply(args) -> int:
     try:
         if args.command == "generate":
             result = apply.generate_to_folder(args.class_name, args.count, args.out, seed=args.seed,
-                                              truncation=args.truncation, scale=args.scale)
+                                              truncation=args.truncation, scale=args.scale, overwrite=args.overwrite)
             print(f"wrote {len(result['files'])} {result['class']} image(s) and {result['sheet'].name} to {args.out}")
             return 0
         with warnings.catch_warnings():  # the skipped files are listed below
             warnings.simplefilter("ignore", UserWarning)
             result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
-                                          progress=not args.no_progress)
-    except (ModelNotFoundError, FileNotFoundError, NotADirectoryError, ValueError) as error:
+                                          progress=not args.no_progress, overwrite=args.overwrite)
+    except (ModelNotFoundError, ValueError, OSError) as error:  # OSError: missing, existing, unwritable files
         print(f"prodimg {args.command}: error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {len(result['written'])} photo(s) to {args.out}; skipped {len(result['skipped'])} unreadable file(s)")
