@@ -174,3 +174,50 @@ def test_generate_to_folder_checks_its_arguments_before_loading_the_model(tmp_pa
         with pytest.raises(ValueError, match=match):
             apply.generate_to_folder("bag", 2, tmp_path / "g", **kwargs)
     assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not_a_zip", "weights_corrupted"])
+def test_a_damaged_saved_model_is_one_clear_error(saved_models, photos, tmp_path, capsys, damage):
+    import zipfile
+
+    path = artifacts.model_path("sr_x2_photo")
+    raw = path.read_bytes()
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "not_a_zip":
+        path.write_text("not a model")
+    else:  # a valid archive whose weights file is garbage
+        rebuilt = tmp_path / "rebuilt.keras"
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(rebuilt, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item)
+                dst.writestr(item, data[: len(data) // 3] if item.filename.endswith(".h5") else data)
+        path.write_bytes(rebuilt.read_bytes())
+    with pytest.raises(artifacts.CorruptModelError, match=r"'sr_x2_photo' at .*sr_x2_photo.keras cannot be loaded"
+                                                          r".*run notebooks/08_super_resolution.ipynb again"):
+        artifacts.load_model("sr_x2_photo")
+    assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--upscale", "2", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be loaded" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_model_refused_by_safe_mode_is_one_clear_error(build):
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    artifacts.save_model(model, "denoise")
+    with pytest.raises(artifacts.CorruptModelError, match="'denoise'.*cannot be loaded.*(safe|Lambda)"):
+        artifacts.load_model("denoise")
+
+
+def test_a_model_of_the_wrong_kind_is_refused_before_use(saved_models, photos, tmp_path, capsys):
+    artifacts.save_model(build_espcn(2, 3, width=4), "sr_x2_photo")  # a colour model
+    args = ["enhance", str(photos), "--out", str(tmp_path / "e"), "--upscale", "2", "--no-progress"]
+    assert cli.main(args) == 2
+    assert "one-channel images" in capsys.readouterr().err
+    artifacts.save_model(build_espcn(4, 1, width=4), "sr_x2_photo")  # a x4 model under the x2 name
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "not (16, 16, 1) (x2)" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())

@@ -28,7 +28,7 @@ import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int
 
-__all__ = ["tiled_predict", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
+__all__ = ["tiled_predict", "check_image_model", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
            "PHOTO_SUFFIXES", "MAX_SCALE"]
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -103,6 +103,30 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     for (y, x), out in zip(origins, outputs):
         result[y * factor:(y + step) * factor, x * factor:(x + step) * factor] = out[keep, keep]
     return np.clip(result[: h * factor, : w * factor], -1.0, 1.0)
+
+
+def check_image_model(model, name: str, factor: int = 1) -> None:
+    """Check that a loaded model is what the tools apply: one-channel images in, ``factor`` times larger out.
+
+    Raises:
+        ValueError: another kind of model (its inputs or its output size), named with the fix.
+    """
+    import keras
+
+    shapes = [tuple(t.shape) for t in model.inputs]
+    fix = "rebuild it with the notebook that makes it, or remove it from build/models"
+    if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][-1] != 1:
+        raise ValueError(f"saved model {name!r} takes inputs of shape {', '.join(map(str, shapes))}; the tool needs "
+                         f"one-channel images (N, H, W, 1): {fix}")
+    probe = np.zeros((1, 8, 8, 1), "float32")
+    try:
+        out = tuple(keras.ops.convert_to_numpy(model(probe, training=False)).shape)
+    except Exception as error:  # noqa: BLE001 - a model that cannot take an 8 x 8 image is the wrong model
+        raise ValueError(f"saved model {name!r} cannot run on an 8 x 8 one-channel image ({type(error).__name__}): "
+                         f"{fix}") from None
+    if out != (1, 8 * factor, 8 * factor, 1):
+        raise ValueError(f"saved model {name!r} turns an 8 x 8 image into {out[1:]}, not ({8 * factor}, {8 * factor}, 1) "
+                         f"(x{factor}): {fix}")
 
 
 def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128) -> np.ndarray:
@@ -180,6 +204,10 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
                  for path in files}
     denoiser = artifacts.load_model("denoise") if denoise else None
     upscaler = artifacts.load_model(f"sr_x{upscale}_photo") if upscale else None
+    if denoiser is not None:
+        check_image_model(denoiser, "denoise", 1)
+    if upscaler is not None:
+        check_image_model(upscaler, f"sr_x{upscale}_photo", upscale)
     target = prepare_output_folder(target, out_names.values(), overwrite=overwrite)
     inputs = {p.resolve() for p in files}
     bar = keras.utils.Progbar(len(files), unit_name="photo") if progress else None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from prodimg_lib.files import atomic_save_model
 
-__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
+__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
 
 # Which notebook creates each saved model (for the error message when one is missing).
 MODEL_SOURCES: dict[str, str] = {
@@ -34,6 +34,10 @@ MODEL_SOURCES: dict[str, str] = {
 
 class ModelNotFoundError(FileNotFoundError):
     """A saved course model is missing; the message says what creates it."""
+
+
+class CorruptModelError(ValueError):
+    """A saved course model is there but cannot be loaded (damaged, emptied, or refused by safe mode)."""
 
 
 def build_dir() -> Path:
@@ -63,15 +67,24 @@ def load_model(name: str):
 
     Raises:
         ModelNotFoundError: the file is missing; the message names the notebook that creates it.
+        CorruptModelError: the file cannot be loaded (truncated, emptied, not a Keras archive,
+            or holding code that safe mode refuses); the message names the file and the fix.
     """
     import keras
 
     path = model_path(name)
+    source = MODEL_SOURCES.get(name)
     if not path.is_file():
-        source = MODEL_SOURCES.get(name)
         how = f"run {source} (or `make course`) first" if source else "train and save it first"
         raise ModelNotFoundError(f"saved model {name!r} not found at {path}: {how}.")
-    return keras.models.load_model(path, safe_mode=True)
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - whatever Keras raises for a bad file becomes one clear error
+        reason = " ".join(str(error).split())
+        reason = reason if len(reason) <= 200 else reason[:197] + "..."
+        how = f"run {source} again to rebuild it" if source else "save it again"
+        raise CorruptModelError(f"saved model {name!r} at {path} cannot be loaded ({type(error).__name__}: "
+                                f"{reason}): {how}.") from None
 
 
 # The product classifier's documented settings (evaluation.classifier): about 93% test accuracy.
