@@ -320,14 +320,15 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
     assert checkpoint.latest_checkpoint(ckpt) == saved
 
     resumed = make_gan(seed=99)  # a fresh GAN with other weights and another noise seed
-    assert checkpoint.restore(resumed, ckpt) == 2
+    with pytest.warns(UserWarning, match="epoch-0004 skipped and moved to .*damaged.*incomplete"):
+        assert checkpoint.restore(resumed, ckpt) == 2
+    assert (ckpt / "damaged" / "epoch-0004").is_dir()  # moved aside, not deleted
     for a, b in zip(first.generator.get_weights() + first.discriminator.get_weights(),
                     resumed.generator.get_weights() + resumed.discriminator.get_weights()):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(_optimizer_arrays(first), _optimizer_arrays(resumed)):
         np.testing.assert_array_equal(a, b)
 
-    shutil.rmtree(ckpt / "epoch-0004")
     resumed.fit(ds, epochs=3, initial_epoch=2, verbose=0, callbacks=[checkpoint.GANCheckpoint(ckpt, keep=2), grid])
     # weights, optimizer state and noise stream were restored: the same result as never stopping
     for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
@@ -339,6 +340,67 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
     assert [p.name for p in grid.paths] == [f"samples-epoch-000{i}.png" for i in (1, 2, 3)]
     loaded = keras.models.load_model(checkpoint.latest_checkpoint(ckpt) / "generator.keras")
     np.testing.assert_array_equal(loaded.get_weights()[0], resumed.generator.get_weights()[0])
+
+
+CHECKPOINT_FILES = ["generator.keras", "discriminator.keras", "d_optimizer.npz", "g_optimizer.npz", "rng.npz",
+                    "state.json"]
+
+
+@pytest.fixture(scope="module")
+def two_checkpoints(sample, tmp_path_factory):
+    """A run stopped after two epochs: epoch-0001 and epoch-0002, and the GAN as it was after each."""
+    ckpt = tmp_path_factory.mktemp("two") / "ckpt"
+    gan_ = make_gan(seed=2)
+    gan_.fit(make_dataset(sample[0], 64, shuffle=False), epochs=2, verbose=0,
+             callbacks=[checkpoint.GANCheckpoint(ckpt, keep=2)])
+    return ckpt
+
+
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "removed"])
+@pytest.mark.parametrize("name", CHECKPOINT_FILES)
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(two_checkpoints, tmp_path, name, damage):
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(two_checkpoints, ckpt)
+    target = ckpt / "epoch-0002" / name
+    raw = target.read_bytes()
+    if damage == "truncated":
+        target.write_bytes(raw[: len(raw) // 2])
+    elif damage == "emptied":
+        target.write_bytes(b"")
+    else:
+        target.unlink()
+    expected = make_gan(seed=7)
+    checkpoint.restore(expected, ckpt, checkpoint=ckpt / "epoch-0001")
+    resumed = make_gan(seed=99)
+    with pytest.warns(UserWarning, match=rf"epoch-0002 skipped and moved to .*damaged.*({name}|no state.json)"):
+        assert checkpoint.restore(resumed, ckpt) == 1
+    for a, b in zip(expected.generator.get_weights() + expected.discriminator.get_weights(),
+                    resumed.generator.get_weights() + resumed.discriminator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == ["epoch-0001"]
+    assert (ckpt / "damaged" / "epoch-0002").is_dir()  # kept, not deleted
+    with pytest.raises(checkpoint.DamagedCheckpointError, match=rf"epoch-0002/.*cannot be read|no such file"):
+        checkpoint.restore(make_gan(), ckpt, checkpoint=ckpt / "damaged" / "epoch-0002")
+
+
+def test_every_checkpoint_damaged_is_one_clear_error(two_checkpoints, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(two_checkpoints, ckpt)
+    for folder in checkpoint.list_checkpoints(ckpt):
+        (folder / "rng.npz").write_bytes(b"")
+    with pytest.raises(checkpoint.DamagedCheckpointError, match="no intact checkpoint.*epoch-0002/rng.npz.*epoch-0001/rng.npz"):
+        checkpoint.restore(make_gan(), ckpt)
+    assert len(checkpoint.list_checkpoints(ckpt)) == 2  # nothing moved when nothing could be restored
+
+
+def test_a_later_incomplete_epoch_folder_is_refused_before_training(sample, tmp_path):
+    (tmp_path / "epoch-0001").mkdir()  # e.g. copied without its state.json
+    seen = []
+    stop = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+    with pytest.raises(checkpoint.CheckpointError, match="already holds epoch-0001 \\(incomplete: no state.json\\)"):
+        make_gan().fit(make_dataset(sample[0], 64), epochs=1, verbose=0,
+                       callbacks=[checkpoint.GANCheckpoint(tmp_path), stop])
+    assert seen == []  # refused before the first batch, not after an epoch of training
 
 
 def test_checkpoints_of_another_run_are_not_overwritten(sample, tmp_path):

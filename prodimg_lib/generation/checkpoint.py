@@ -5,7 +5,9 @@ temporary folder first, renamed to ``epoch-0005`` only when everything is writte
 run stopped at any moment (a closed Colab tab) leaves the last complete epoch intact.
 ``initial_epoch = restore(gan, directory)`` then ``gan.fit(..., initial_epoch=initial_epoch)``
 continues where it stopped: the weights, both optimizers' state and the random generators'
-state are restored, so the resumed run is the run that was interrupted.
+state are restored, so the resumed run is the run that was interrupted. A checkpoint whose
+files were damaged afterwards (a truncated copy, a failing disk) is skipped for the newest
+intact one, and moved aside into ``damaged/`` with a warning that says why; nothing is deleted.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -24,6 +27,7 @@ from prodimg_lib.generation.callbacks import TrainingDiverged
 
 __all__ = [
     "CheckpointError",
+    "DamagedCheckpointError",
     "GANCheckpoint",
     "save_checkpoint",
     "list_checkpoints",
@@ -33,15 +37,18 @@ __all__ = [
 ]
 
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{4,})$")
-
-
-
-
 STATE_FORMAT = 1
+DAMAGED_FOLDER = "damaged"  # where restore moves checkpoints it cannot read
+ROLES = ("generator", "discriminator")
+VARIABLE_FILES = ("d_optimizer", "g_optimizer", "rng")
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint cannot be written or restored (the message says why and what to do)."""
+
+
+class DamagedCheckpointError(CheckpointError):
+    """A checkpoint's files cannot be read (truncated, corrupt or missing); the message names the file."""
 
 
 def list_checkpoints(directory) -> list[Path]:
@@ -76,13 +83,11 @@ def _save_variables(path: Path, variables) -> list[str]:
     return [v.path for v in variables]
 
 
-def _load_variables(path: Path, variables, what: str, skip=lambda v: False) -> None:
-    """Assign the arrays saved by :func:`_save_variables` to ``variables``, in order, checking shapes."""
-    with np.load(path, allow_pickle=False) as npz:
-        arrays = [npz[f"v{i:04d}"] for i in range(len(npz.files))]
+def _assign_variables(arrays: list, variables, name: str, what: str, skip=lambda v: False) -> None:
+    """Assign the arrays saved by :func:`_save_variables` (file ``name``) to ``variables``, in order, checking shapes."""
     if len(arrays) != len(variables):
         raise CheckpointError(
-            f"{path.name} holds {len(arrays)} {what} variables but this model has {len(variables)}: "
+            f"{name}.npz holds {len(arrays)} {what} variables but this model has {len(variables)}: "
             "the checkpoint was written for different models or optimizers"
         )
     for variable, array in zip(variables, arrays):
@@ -94,6 +99,49 @@ def _load_variables(path: Path, variables, what: str, skip=lambda v: False) -> N
     for variable, array in zip(variables, arrays):
         if not skip(variable):
             variable.assign(array)
+
+
+def _epoch_folders(directory: Path) -> list[tuple[int, Path]]:
+    """Every ``epoch-NNNN`` folder, complete or not, oldest first."""
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := CHECKPOINT_PATTERN.match(p.name)) and p.is_dir()]
+    return sorted(found)
+
+
+def _read_checkpoint(path: Path) -> dict:
+    """Everything a checkpoint holds, read into memory and nothing applied yet; raise if any file is damaged."""
+    current = "state.json"
+    try:
+        state = json.loads((path / current).read_text())
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+            raise ValueError("no epoch number in it")
+        models = {}
+        for role in ROLES:
+            current = f"{role}.keras"
+            models[role] = keras.models.load_model(path / current, compile=False)
+        arrays = {}
+        for name in VARIABLE_FILES:
+            current = f"{name}.npz"
+            with np.load(path / current, allow_pickle=False) as npz:
+                arrays[name] = [npz[f"v{i:04d}"] for i in range(len(npz.files))]
+    except Exception as error:  # noqa: BLE001 - whatever the damage, the message names the file
+        reason = " ".join(str(error).split())
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
+        raise DamagedCheckpointError(f"{path.name}/{current} cannot be read ({type(error).__name__}: {reason})") from None
+    return {"state": state, "models": models, "arrays": arrays}
+
+
+def _move_aside(path: Path, reason: str) -> Path:
+    """Move a checkpoint that cannot be used into ``damaged/`` beside it (never deleted); return where."""
+    folder = path.parent / DAMAGED_FOLDER
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path.rename(target)
+    warnings.warn(f"checkpoint {path.name} skipped and moved to {target}: {reason}", UserWarning, stacklevel=3)
+    return target
 
 
 def _check_same_weights(saved: keras.Model, model: keras.Model, what: str) -> None:
@@ -173,7 +221,7 @@ def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | Non
 
 
 def restore(gan: keras.Model, directory, *, checkpoint=None, missing_ok: bool = False) -> int:
-    """Load the newest complete checkpoint of ``directory`` into ``gan``; return its epoch.
+    """Load the newest intact checkpoint of ``directory`` into ``gan``; return its epoch.
 
     Restores the generator's and discriminator's weights (BatchNorm statistics included),
     both optimizers' variables (step count, Adam moments) and the random generators'
@@ -181,35 +229,72 @@ def restore(gan: keras.Model, directory, *, checkpoint=None, missing_ok: bool = 
     continues the interrupted run. The learning rate is the one ``gan`` was compiled
     with (so that a run can be resumed with a lower one); it is not overwritten.
 
+    Every file of a checkpoint is read before anything is assigned. A newer checkpoint that
+    cannot be read (a damaged file) or is incomplete (no ``state.json``) is skipped for the
+    next older one, and moved into ``directory/damaged/`` with a warning naming the file and
+    the reason, so that the resumed run can write that epoch again.
+
     ``gan`` must be built like the saved one (same builders, widths and latent_dim) and
-    compiled. With a shuffled data set, batches come in a different order after resuming.
+    compiled.
 
     Args:
-        checkpoint: a specific ``epoch-NNNN`` folder instead of the newest.
+        checkpoint: a specific ``epoch-NNNN`` folder instead of the newest (not moved when damaged).
         missing_ok: return 0 (start from scratch) instead of raising when there is no checkpoint.
 
     Raises:
-        FileNotFoundError: no complete checkpoint (and not ``missing_ok``).
+        FileNotFoundError: no checkpoint (and not ``missing_ok``).
+        DamagedCheckpointError: the given ``checkpoint``, or every checkpoint, cannot be read.
         CheckpointError: ``gan`` is not compiled, or the checkpoint does not fit it.
     """
-    path = Path(checkpoint) if checkpoint is not None else latest_checkpoint(directory)
-    if path is None:
-        if missing_ok:
-            return 0
-        raise FileNotFoundError(f"no complete checkpoint (epoch-NNNN folder) in {directory}")
     if not hasattr(gan, "d_optimizer"):
         raise CheckpointError("compile the GAN (with the same kind of optimizers) before restoring it")
-    state = load_state(path)
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        if not path.is_dir():
+            raise FileNotFoundError(f"checkpoint folder {path} does not exist")
+        return _apply(gan, path, _read_checkpoint(path))
+    directory = Path(directory)
+    skipped = []
+    for _, path in reversed(_epoch_folders(directory)):
+        if not (path / "state.json").is_file():
+            skipped.append((path, "incomplete (no state.json)"))
+            continue
+        try:
+            content = _read_checkpoint(path)
+        except DamagedCheckpointError as error:
+            skipped.append((path, str(error)))
+            continue
+        for bad, reason in skipped:
+            _move_aside(bad, reason)
+        return _apply(gan, path, content)
+    if skipped:
+        raise DamagedCheckpointError(f"no intact checkpoint in {directory}: "
+                                     + "; ".join(f"{p.name}: {why}" for p, why in skipped))
+    if missing_ok:
+        return 0
+    raise FileNotFoundError(f"no complete checkpoint (epoch-NNNN folder) in {directory}")
+
+
+def _apply(gan: keras.Model, path: Path, content: dict) -> int:
+    """Check a read checkpoint against ``gan``, then assign it; return its epoch."""
+    state = content["state"]
     if state.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path} has checkpoint format {state.get('format')}, this library reads {STATE_FORMAT}")
-    for role, model in (("generator", gan.generator), ("discriminator", gan.discriminator)):
-        saved = keras.models.load_model(path / f"{role}.keras", compile=False)
-        _check_same_weights(saved, model, f"the {role} in {path}")
-        model.set_weights(saved.get_weights())
+    models = {"generator": gan.generator, "discriminator": gan.discriminator}
+    for role in ROLES:
+        _check_same_weights(content["models"][role], models[role], f"the {role} in {path}")
     is_lr = lambda v: v.path.endswith("learning_rate")  # noqa: E731
-    _load_variables(path / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator), "d_optimizer", is_lr)
-    _load_variables(path / "g_optimizer.npz", _built_optimizer_variables(gan.g_optimizer, gan.generator), "g_optimizer", is_lr)
-    _load_variables(path / "rng.npz", _rng_variables(gan), "random generator")
+    targets = {
+        "d_optimizer": (_built_optimizer_variables(gan.d_optimizer, gan.discriminator), "d_optimizer", is_lr),
+        "g_optimizer": (_built_optimizer_variables(gan.g_optimizer, gan.generator), "g_optimizer", is_lr),
+        "rng": (_rng_variables(gan), "random generator", lambda v: False),
+    }
+    for name, (variables, what, _) in targets.items():  # check every shape before assigning anything
+        _assign_variables(content["arrays"][name], variables, name, what, skip=lambda v: True)
+    for role in ROLES:
+        models[role].set_weights(content["models"][role].get_weights())
+    for name, (variables, what, skip) in targets.items():
+        _assign_variables(content["arrays"][name], variables, name, what, skip)
     return int(state["epoch"])
 
 
@@ -242,10 +327,12 @@ class GANCheckpoint(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.history is not None:
             return
-        newer = [p for p in list_checkpoints(self.directory) if int(CHECKPOINT_PATTERN.match(p.name).group(1)) > epoch]
+        # decided before training: a later epoch folder (complete or not) would stop the run when it is reached
+        newer = [p for number, p in _epoch_folders(self.directory) if number > epoch]
         if newer:
+            what = "" if (newer[-1] / "state.json").is_file() else " (incomplete: no state.json)"
             raise CheckpointError(
-                f"{self.directory} already holds {newer[-1].name}, but this run starts after epoch {epoch}. "
+                f"{self.directory} already holds {newer[-1].name}{what}, but this run starts after epoch {epoch}. "
                 f"To continue that run: initial_epoch = restore(gan, {str(self.directory)!r}); to start over, "
                 "delete the folder or use another one"
             )
