@@ -221,3 +221,21 @@ def test_a_model_of_the_wrong_kind_is_refused_before_use(saved_models, photos, t
     err = capsys.readouterr().err
     assert "not (16, 16, 1) (x2)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())
+
+
+def test_enhance_keeps_the_transparency_of_cut_outs(saved_models, tmp_path, capsys):
+    folder = tmp_path / "cutouts"
+    folder.mkdir()
+    rgba = np.zeros((24, 32, 4), dtype=np.uint8)
+    rgba[..., :3] = 90
+    rgba[6:18, 8:24, 3] = 255  # an opaque product on a transparent background
+    Image.fromarray(rgba, "RGBA").save(folder / "bag.png")
+    assert cli.main(["enhance", str(folder), "--out", str(tmp_path / "kept"), "--upscale", "2", "--no-progress"]) == 0
+    kept = np.asarray(Image.open(tmp_path / "kept" / "bag.png"))
+    assert kept.shape == (48, 64, 4)
+    assert kept[0, 0, 3] == 0 and kept[24, 32, 3] == 255  # transparent border, opaque product
+    assert cli.main(["enhance", str(folder), "--out", str(tmp_path / "flat"), "--upscale", "2", "--no-progress",
+                     "--flatten-alpha"]) == 0
+    flat = np.asarray(Image.open(tmp_path / "flat" / "bag.png"))
+    assert flat.shape == (48, 64, 3)
+    assert flat[0, 0].min() > 200  # on white

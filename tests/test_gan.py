@@ -379,7 +379,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(two_checkpoi
         np.testing.assert_array_equal(a, b)
     assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == ["epoch-0001"]
     assert (ckpt / "damaged" / "epoch-0002").is_dir()  # kept, not deleted
-    with pytest.raises(checkpoint.DamagedCheckpointError, match=rf"epoch-0002/.*cannot be read|no such file"):
+    with pytest.raises(checkpoint.DamagedCheckpointError, match=r"epoch-0002/.*cannot be read|no such file"):
         checkpoint.restore(make_gan(), ckpt, checkpoint=ckpt / "damaged" / "epoch-0002")
 
 

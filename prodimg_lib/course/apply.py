@@ -133,7 +133,8 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
     """Denoise and/or upscale one photo with the given models, channel by channel.
 
     Args:
-        pixels: uint8 (H, W, C) with C 1 or 3 (``photos.read_photo``).
+        pixels: uint8 (H, W, C) with C 1, 3, or 4 for RGBA (``photos.read_photo``); the alpha
+            channel is not denoised, and is enlarged with bicubic interpolation.
         denoiser: a model (N, h, w, 1) -> same size, or None.
         upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
         factor: the upscaler's factor.
@@ -142,9 +143,17 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
     Returns:
         uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
     """
+    from PIL import Image
+
     from prodimg_lib.data import from_minus_one_one, to_minus_one_one
 
-    pixels = as_photo(pixels, "pixels")
+    pixels = as_photo(pixels, "pixels", channels=(1, 3, 4))
+    if pixels.shape[-1] == 4:
+        rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile)
+        alpha = Image.fromarray(pixels[..., 3])
+        if upscaler is not None:
+            alpha = alpha.resize((rgb.shape[1], rgb.shape[0]), Image.Resampling.BICUBIC)
+        return np.concatenate([rgb, np.asarray(alpha, dtype=np.uint8)[..., None]], axis=-1)
     channels = []
     for c in range(pixels.shape[-1]):
         x = to_minus_one_one(pixels[..., c:c + 1])
@@ -157,7 +166,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
 
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
-                   tile: int = 128, overwrite: bool = False) -> dict:
+                   tile: int = 128, overwrite: bool = False, keep_alpha: bool = True) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -170,6 +179,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         tile: tile size of :func:`tiled_predict`.
         overwrite: replace files of the output names already in ``out_dir`` (otherwise that
             is an error, raised before anything is written).
+        keep_alpha: keep the transparency of cut-outs (an RGBA photo gives an RGBA photo, its
+            alpha enlarged with bicubic interpolation); False puts them on white.
 
     Returns:
         ``{"written": [paths], "skipped": [(path, reason)]}``.
@@ -214,7 +225,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
     written, skipped = [], []
     for i, path in enumerate(files):
         try:
-            pixels = read_photo(path)
+            pixels = read_photo(path, keep_alpha=keep_alpha)
         except Exception as error:  # noqa: BLE001 - any unreadable file is skipped and counted
             skipped.append((path, f"{type(error).__name__}: {error}"))
         else:

@@ -72,6 +72,8 @@ def main(argv=None) -> int:
     enh.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")
     enh.add_argument("--upscale", type=int, choices=[2, 4], default=None, help="super-resolution factor")
     enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 09, trained on Fashion-MNIST: check it helps on your photos)")
+    enh.add_argument("--flatten-alpha", action="store_true",
+                     help="put transparent cut-outs on white (default: keep their transparency)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("env", help="print the environment report")
     fetch = sub.add_parser("fetch-data", help="find or download Fashion-MNIST and verify it")
@@ -113,7 +115,8 @@ def _apply(args) -> int:
         with warnings.catch_warnings():  # the skipped files are listed below
             warnings.simplefilter("ignore", UserWarning)
             result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
-                                          progress=not args.no_progress, overwrite=args.overwrite)
+                                          progress=not args.no_progress, overwrite=args.overwrite,
+                                          keep_alpha=not args.flatten_alpha)
     except (ModelNotFoundError, ValueError, OSError) as error:  # OSError: missing, existing, unwritable files
         print(f"prodimg {args.command}: error: {error}", file=sys.stderr)
         return 2

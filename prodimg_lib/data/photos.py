@@ -95,16 +95,23 @@ def _upright(img: Image.Image, mode: str) -> Image.Image:
     return img.convert(mode)
 
 
-def read_photo(path: str | os.PathLike) -> np.ndarray:
+def _has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+
+
+def read_photo(path: str | os.PathLike, *, keep_alpha: bool = False) -> np.ndarray:
     """One photo at its own size: uint8 (H, W, 1) for a grayscale file, (H, W, 3) otherwise.
 
-    The EXIF orientation is applied, transparent areas are put on white, and a 16-bit
-    grayscale file is scaled to 8 bits (65535 becomes 255), not clipped.
+    The EXIF orientation is applied and a 16-bit grayscale file is scaled to 8 bits (65535
+    becomes 255), not clipped. Transparent areas are put on white, unless ``keep_alpha``:
+    then a file with transparency (a product cut-out) gives (H, W, 4) RGBA pixels.
 
     Raises:
         OSError, PIL.UnidentifiedImageError: the file is not a readable image.
     """
     with Image.open(path) as img:
+        if keep_alpha and _has_alpha(img):
+            return np.asarray(ImageOps.exif_transpose(img).convert("RGBA"), dtype=np.uint8)
         gray = img.mode in ("1", "L", "LA", *_DEEP_GRAY)
         array = np.asarray(_upright(img, "L" if gray else "RGB"), dtype=np.uint8)
     return array[..., None] if array.ndim == 2 else array
@@ -114,14 +121,19 @@ def write_photo(pixels, path: str | os.PathLike) -> Path:
     """Write one uint8 image atomically, in the format its suffix names (PNG when unknown); return the path.
 
     Args:
-        pixels: uint8 (H, W, C) with C 1 or 3 (as :func:`read_photo` gives), or (H, W) grayscale.
+        pixels: uint8 (H, W, C) with C 1, 3 or 4 (RGBA; as :func:`read_photo` gives), or (H, W) grayscale.
         path: the file; JPEG files are written at quality 95. Parent folders are created.
+
+    Raises:
+        ValueError: bad pixels, or RGBA pixels for a JPEG file (which has no alpha channel).
     """
     pixels = np.asarray(pixels)
-    pixels = as_photo(pixels[..., None] if pixels.ndim == 2 else pixels, "pixels")
+    pixels = as_photo(pixels[..., None] if pixels.ndim == 2 else pixels, "pixels", channels=(1, 3, 4))
     path = Path(path)
-    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
     suffix = path.suffix.lower()
+    if pixels.shape[-1] == 4 and suffix in (".jpg", ".jpeg"):
+        raise ValueError(f"{path.name}: a JPEG file has no alpha channel; write RGBA pixels to a .png file")
+    image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
     options = {"quality": 95} if suffix in (".jpg", ".jpeg") else {}
     buffer = io.BytesIO()
     image.save(buffer, format=Image.registered_extensions().get(suffix, "PNG"), **options)
