@@ -43,7 +43,7 @@ course: data
 	$(BIN)/prodimg course $(if $(PROFILE),--profile $(PROFILE))
 
 # The suite on the three Keras backends: TensorFlow (library, notebooks, nbval), then JAX
-# (library and notebooks) and PyTorch (library) with TensorFlow made unimportable. The tests
+# and PyTorch (library and notebooks) with TensorFlow made unimportable. The tests
 # spread over TEST_WORKERS processes (pytest-xdist; the notebooks run in order on one of them).
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
@@ -51,7 +51,7 @@ test: env
 	-@$(MAKE) --no-print-directory data
 	KERAS_BACKEND=tensorflow $(PYTEST)
 	KERAS_BACKEND=jax PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests
-	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests --ignore=tests/test_notebooks.py
+	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests
 
 lab: env
 	$(BIN)/jupyter lab notebooks/
