@@ -10,11 +10,12 @@ PROFILE ?=
 TORCH   ?= torch==2.13.0
 DEBIAN_FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: help env data course test lab clean
+.PHONY: help env data course test test-torch-notebooks lab clean
 
 help:
 	@echo "make course [PROFILE=smoke|cpu|gpu]  run every notebook headless into build/"
 	@echo "make test                            run the whole test suite"
+	@echo "make test-torch-notebooks            run every notebook on PyTorch (not part of make test)"
 	@echo "make lab                             open the notebooks in JupyterLab"
 	@echo "make data                            find or download Fashion-MNIST"
 	@echo "make clean                           remove build/ (keeps .venv)"
@@ -43,7 +44,7 @@ course: data
 	$(BIN)/prodimg course $(if $(PROFILE),--profile $(PROFILE))
 
 # The suite on the three Keras backends: TensorFlow (library, notebooks, nbval), then JAX
-# and PyTorch (library and notebooks) with TensorFlow made unimportable. The tests
+# (library and notebooks) and PyTorch (library) with TensorFlow made unimportable. The tests
 # spread over TEST_WORKERS processes (pytest-xdist; the notebooks run in order on one of them).
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
@@ -51,7 +52,11 @@ test: env
 	-@$(MAKE) --no-print-directory data
 	KERAS_BACKEND=tensorflow $(PYTEST)
 	KERAS_BACKEND=jax PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests
-	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests
+	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(PYTEST) tests --ignore=tests/test_notebooks.py
+
+# The notebooks on PyTorch (not in `make test`, which would then run past 30 minutes on 2 cores).
+test-torch-notebooks: env
+	KERAS_BACKEND=torch PRODIMG_BLOCK_TENSORFLOW=1 $(BIN)/python -m pytest tests/test_notebooks.py
 
 lab: env
 	$(BIN)/jupyter lab notebooks/
