@@ -11,7 +11,8 @@ a failed write removes its temporary file.
 - :func:`atomic_write_bytes`, :func:`atomic_write_text`, :func:`atomic_write_json`: one file;
 - :func:`atomic_save_model`: a Keras model as ``.keras``;
 - :func:`atomic_folder`: a folder written file by file, published by one rename at the end,
-  and :func:`remove_folder`, its counterpart for deleting one.
+  and :func:`remove_folder`, its counterpart for deleting one;
+- :func:`describe_error`: why a file could not be read or written, in one short line.
 
 This module imports nothing from the rest of the library (it is its bottom layer).
 """
@@ -36,6 +37,7 @@ __all__ = [
     "atomic_save_model",
     "atomic_folder",
     "remove_folder",
+    "describe_error",
 ]
 
 # Permissions of a written file (mkstemp creates files readable by their owner only).
@@ -149,3 +151,15 @@ def remove_folder(path, *, prefix: str = TMP_PREFIX) -> None:
     trash = folder.with_name(f"{prefix}delete-{folder.name}-{os.getpid()}-{time.time_ns()}")
     os.rename(folder, trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def describe_error(error: BaseException, limit: int = 200) -> str:
+    """``"TypeName: message"`` on one line (whitespace collapsed), the message cut to ``limit`` characters.
+
+    For error messages that name a damaged file: libraries' own messages (Keras, zipfile,
+    NumPy) can run over many lines.
+    """
+    reason = " ".join(str(error).split())
+    if len(reason) > limit:
+        reason = reason[: limit - 3] + "..."
+    return f"{type(error).__name__}: {reason}"

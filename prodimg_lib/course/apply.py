@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int
+from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int, check_scalar
 
 __all__ = ["tiled_predict", "check_image_model", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
            "PHOTO_SUFFIXES", "MAX_SCALE"]
@@ -283,8 +283,8 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         raise ValueError(f"scale must be from 1 to {MAX_SCALE} (28 x {MAX_SCALE} = {28 * MAX_SCALE} pixels), got {scale}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if truncation is not None and not (np.isfinite(truncation) and truncation > 0):
-        raise ValueError(f"truncation must be a positive number, got {truncation!r}")
+    if truncation is not None:
+        check_scalar(truncation, "truncation", low=0.0, low_open=True)
     slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     names = [f"{slug}_{i:03d}.png" for i in range(count)] + [f"{slug}_sheet.png"]
     target = prepare_output_folder(out_dir, names, overwrite=overwrite)

@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from prodimg_lib.files import atomic_save_model
+from prodimg_lib.files import atomic_save_model, describe_error
 
 __all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
 
@@ -80,11 +80,8 @@ def load_model(name: str):
     try:
         return keras.models.load_model(path, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - whatever Keras raises for a bad file becomes one clear error
-        reason = " ".join(str(error).split())
-        reason = reason if len(reason) <= 200 else reason[:197] + "..."
         how = f"run {source} again to rebuild it" if source else "save it again"
-        raise CorruptModelError(f"saved model {name!r} at {path} cannot be loaded ({type(error).__name__}: "
-                                f"{reason}): {how}.") from None
+        raise CorruptModelError(f"saved model {name!r} at {path} cannot be loaded ({describe_error(error)}): {how}.") from None
 
 
 # The product classifier's documented settings (evaluation.classifier): about 93% test accuracy.

@@ -45,6 +45,7 @@ def _positive_float(text: str) -> float:
 
 
 def main(argv=None) -> int:
+    from prodimg_lib.course.apply import MAX_SCALE
     from prodimg_lib.course.env import quiet_tensorflow
 
     quiet_tensorflow()
@@ -57,8 +58,6 @@ def main(argv=None) -> int:
     course.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
     gen = sub.add_parser("generate", help="generate product images of one class with the saved conditional generator")
     gen.add_argument("--class", dest="class_name", required=True, help="product class, e.g. sneaker, 'ankle boot', bag")
-    from prodimg_lib.course.apply import MAX_SCALE
-
     gen.add_argument("--count", type=_int_from(1, 10_000), default=16, help="number of images, 1 to 10000 (default 16)")
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")

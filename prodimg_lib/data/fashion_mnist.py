@@ -40,7 +40,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from prodimg_lib.files import atomic_write_bytes
+from prodimg_lib.files import atomic_write_bytes, describe_error
 
 __all__ = [
     "ENV_DIR",
@@ -242,15 +242,12 @@ def _verified(raw: bytes, name: str, digest: str) -> bytes:
 
 
 def _load_folder(folder: Path) -> FashionMNIST:
-    return _from_raw({name: _read_file(folder, name) for name, _, _ in _FILES.values()})
+    return _from_raw({name: _verified(_read_file(folder, name), name, digest) for name, digest, _ in _FILES.values()})
 
 
 def _from_raw(raw_files: dict[str, bytes]) -> FashionMNIST:
-    """The four arrays from the decompressed IDX files (``{name: bytes}``), each verified."""
-    arrays = {}
-    for key, (name, digest, shape) in _FILES.items():
-        arrays[key] = _parse_idx(_verified(raw_files[name], name, digest), name, shape)
-    return FashionMNIST(**arrays)
+    """The four arrays from the decompressed, verified IDX files (``{name: bytes}``)."""
+    return FashionMNIST(**{key: _parse_idx(raw_files[name], name, shape) for key, (name, _, shape) in _FILES.items()})
 
 
 def _download_into(base_url: str, target: Path) -> FashionMNIST:
@@ -414,7 +411,7 @@ def load_sample(path: str | os.PathLike | None = None) -> FashionMNIST:
     except CorruptDataError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:  # truncated, empty, not a zip
-        raise CorruptDataError(f"{path} is not a readable .npz file ({type(exc).__name__}: {exc}): {fix}") from None
+        raise CorruptDataError(f"{path} is not a readable .npz file ({describe_error(exc)}): {fix}") from None
     wrong = [f"{name} is {array.dtype}" for name, array in zip(FashionMNIST._fields, data) if array.dtype != np.uint8]
     if wrong:
         raise CorruptDataError(f"{path} does not hold uint8 pixels and labels ({', '.join(wrong)}): {fix}")

@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from prodimg_lib.files import TMP_PREFIX, atomic_folder, remove_folder
+from prodimg_lib.files import TMP_PREFIX, atomic_folder, describe_error, remove_folder
 from prodimg_lib.generation.callbacks import TrainingDiverged
 
 __all__ = [
@@ -51,20 +51,20 @@ class DamagedCheckpointError(CheckpointError):
     """A checkpoint's files cannot be read (truncated, corrupt or missing); the message names the file."""
 
 
+def _epoch_folders(directory: Path) -> list[tuple[int, Path]]:
+    """Every ``epoch-NNNN`` folder, complete or not, oldest first."""
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := CHECKPOINT_PATTERN.match(p.name)) and p.is_dir()]
+    return sorted(found)
+
+
 def list_checkpoints(directory) -> list[Path]:
     """Complete checkpoints in ``directory`` (``epoch-NNNN`` folders with a state.json), oldest first.
 
     Temporary folders of a write that never finished (``.tmp-*``) are ignored.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    found = []
-    for path in directory.iterdir():
-        match = CHECKPOINT_PATTERN.match(path.name)
-        if match and path.is_dir() and (path / "state.json").is_file():
-            found.append((int(match.group(1)), path))
-    return [path for _, path in sorted(found)]
+    return [path for _, path in _epoch_folders(Path(directory)) if (path / "state.json").is_file()]
 
 
 def latest_checkpoint(directory) -> Path | None:
@@ -83,8 +83,8 @@ def _save_variables(path: Path, variables) -> list[str]:
     return [v.path for v in variables]
 
 
-def _assign_variables(arrays: list, variables, name: str, what: str, skip=lambda v: False) -> None:
-    """Assign the arrays saved by :func:`_save_variables` (file ``name``) to ``variables``, in order, checking shapes."""
+def _check_variables(arrays: list, variables, name: str, what: str) -> None:
+    """Check that the arrays saved by :func:`_save_variables` (file ``name``) fit ``variables``, in order."""
     if len(arrays) != len(variables):
         raise CheckpointError(
             f"{name}.npz holds {len(arrays)} {what} variables but this model has {len(variables)}: "
@@ -96,17 +96,6 @@ def _assign_variables(arrays: list, variables, name: str, what: str, skip=lambda
                 f"{what} variable {variable.path} has shape {tuple(variable.shape)} but the checkpoint has "
                 f"{array.shape}: it was written for different models (another width or latent_dim?)"
             )
-    for variable, array in zip(variables, arrays):
-        if not skip(variable):
-            variable.assign(array)
-
-
-def _epoch_folders(directory: Path) -> list[tuple[int, Path]]:
-    """Every ``epoch-NNNN`` folder, complete or not, oldest first."""
-    if not directory.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := CHECKPOINT_PATTERN.match(p.name)) and p.is_dir()]
-    return sorted(found)
 
 
 def _read_checkpoint(path: Path) -> dict:
@@ -126,9 +115,7 @@ def _read_checkpoint(path: Path) -> dict:
             with np.load(path / current, allow_pickle=False) as npz:
                 arrays[name] = [npz[f"v{i:04d}"] for i in range(len(npz.files))]
     except Exception as error:  # noqa: BLE001 - whatever the damage, the message names the file
-        reason = " ".join(str(error).split())
-        reason = reason if len(reason) <= 160 else reason[:157] + "..."
-        raise DamagedCheckpointError(f"{path.name}/{current} cannot be read ({type(error).__name__}: {reason})") from None
+        raise DamagedCheckpointError(f"{path.name}/{current} cannot be read ({describe_error(error, 160)})") from None
     return {"state": state, "models": models, "arrays": arrays}
 
 
@@ -289,12 +276,14 @@ def _apply(gan: keras.Model, path: Path, content: dict) -> int:
         "g_optimizer": (_built_optimizer_variables(gan.g_optimizer, gan.generator), "g_optimizer", is_lr),
         "rng": (_rng_variables(gan), "random generator", lambda v: False),
     }
-    for name, (variables, what, _) in targets.items():  # check every shape before assigning anything
-        _assign_variables(content["arrays"][name], variables, name, what, skip=lambda v: True)
+    for name, (variables, what, _) in targets.items():  # every shape is checked before anything is assigned
+        _check_variables(content["arrays"][name], variables, name, what)
     for role in ROLES:
         models[role].set_weights(content["models"][role].get_weights())
-    for name, (variables, what, skip) in targets.items():
-        _assign_variables(content["arrays"][name], variables, name, what, skip)
+    for name, (variables, _, skip) in targets.items():
+        for variable, array in zip(variables, content["arrays"][name]):
+            if not skip(variable):
+                variable.assign(array)
     return int(state["epoch"])
 
 
