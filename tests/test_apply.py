@@ -1,5 +1,7 @@
 """``prodimg generate`` / ``prodimg enhance`` and the functions behind them, with tiny saved models."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -221,6 +223,20 @@ def test_a_model_of_the_wrong_kind_is_refused_before_use(saved_models, photos, t
     err = capsys.readouterr().err
     assert "not (16, 16, 1) (x2)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "e").exists() or not any((tmp_path / "e").iterdir())
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (lambda: dcgan.build_generator(16, 4), "takes 1 input"),                                     # unconditional
+    (lambda: dcgan.build_conditional_generator(16, 3, 4), "knows 3 classes"),                    # other classes
+    (lambda: dcgan.build_conditional_generator(16, 10, 4, (32, 32, 1)), r"shape \(32, 32, 1\)"),  # other size
+])
+def test_generate_refuses_a_generator_of_the_wrong_kind(saved_models, tmp_path, capsys, wrong, reason):
+    artifacts.save_model(wrong(), "cdcgan_generator")
+    assert cli.main(["generate", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(reason, err), err
+    assert "06_conditional_dcgan" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()
 
 
 def test_enhance_keeps_the_transparency_of_cut_outs(saved_models, tmp_path, capsys):

@@ -342,6 +342,57 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
     np.testing.assert_array_equal(loaded.get_weights()[0], resumed.generator.get_weights()[0])
 
 
+KILLED_RUN = """
+import os, signal, sys
+import keras
+from prodimg_lib import data, files
+from prodimg_lib.generation import dcgan, gan
+from prodimg_lib.generation.dataset import make_dataset
+
+fsync = files._fsync_file
+def fsync_or_die(path):  # the process dies while epoch 3's checkpoint is being written
+    if ".tmp-epoch-0003" in str(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+    fsync(path)
+files._fsync_file = fsync_or_die
+
+keras.utils.set_random_seed(2)
+model = gan.GAN(dcgan.build_generator({latent}, {width}), dcgan.build_discriminator({width}, dropout=0.3),
+                latent_dim={latent}, seed=2)
+model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+images = data.to_minus_one_one(data.load_sample().x_train[:256])[..., None]
+gan.train(model, make_dataset(images, 64, shuffle=False), 3, sys.argv[1], n_samples=4, gif=False, verbose=0)
+"""
+
+
+def test_a_run_killed_while_writing_a_checkpoint_resumes_from_the_last_complete_one(sample, tmp_path):
+    """SIGKILL in the middle of epoch 3's checkpoint; the same call again trains epoch 3 only, as if never stopped."""
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    script = KILLED_RUN.format(latent=LATENT, width=WIDTH)
+    killed = subprocess.run([sys.executable, "-c", script, str(run)], capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    ckpt = run / "checkpoints"
+    assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == ["epoch-0001", "epoch-0002"]
+    assert len(list(ckpt.glob(".tmp-epoch-0003-*"))) == 1  # the half-written checkpoint the kill left
+    before = checkpoint.load_state(ckpt / "epoch-0002")["history"]
+
+    ds = make_dataset(sample[0], 64, shuffle=False)
+    reference = make_gan(seed=2)
+    reference.fit(ds, epochs=3, verbose=0)
+    resumed = make_gan(seed=99)  # other weights: everything must come from the checkpoint
+    epochs_run = []
+    history = gan.train(resumed, ds, 3, run, n_samples=4, gif=False, verbose=0,
+                        callbacks=[keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))])
+    assert epochs_run == [2]  # only the third epoch was trained again
+    assert history["epoch"] == [1, 2, 3] and history["g_loss"][:2] == before["g_loss"]
+    assert not list(ckpt.glob(".tmp-*"))
+    for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 CHECKPOINT_FILES = ["generator.keras", "discriminator.keras", "d_optimizer.npz", "g_optimizer.npz", "rng.npz",
                     "state.json"]
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int, check_scalar
 
-__all__ = ["tiled_predict", "check_image_model", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
+__all__ = ["tiled_predict", "check_image_model", "check_generator_model", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
            "PHOTO_SUFFIXES", "MAX_SCALE"]
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -127,6 +127,28 @@ def check_image_model(model, name: str, factor: int = 1) -> None:
     if out != (1, 8 * factor, 8 * factor, 1):
         raise ValueError(f"saved model {name!r} turns an 8 x 8 image into {out[1:]}, not ({8 * factor}, {8 * factor}, 1) "
                          f"(x{factor}): {fix}")
+
+
+def check_generator_model(model, name: str = "cdcgan_generator") -> None:
+    """Check that a loaded model is what ``generate`` needs: ``[noise, label] -> (N, 28, 28, 1)``, 10 classes.
+
+    Raises:
+        ValueError: another kind of model (an unconditional generator, another class count or
+            image size), named with the fix.
+    """
+    from prodimg_lib.data import NUM_CLASSES
+    from prodimg_lib.generation.dcgan import is_conditional, num_classes_of
+
+    fix = "rebuild it with notebooks/06_conditional_dcgan.ipynb, or remove it from build/models"
+    if not is_conditional(model):
+        raise ValueError(f"saved model {name!r} takes {len(model.inputs)} input(s); the tool needs a conditional "
+                         f"generator ([noise, label] -> image): {fix}")
+    if num_classes_of(model) != NUM_CLASSES:
+        raise ValueError(f"saved model {name!r} knows {num_classes_of(model)} classes, not the {NUM_CLASSES} "
+                         f"product classes: {fix}")
+    out = tuple(model.outputs[0].shape[1:]) if len(model.outputs) == 1 else None
+    if out != (28, 28, 1):
+        raise ValueError(f"saved model {name!r} makes images of shape {out}, not (28, 28, 1): {fix}")
 
 
 def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128) -> np.ndarray:
@@ -269,6 +291,7 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
             truncation or scale.
         NotADirectoryError, FileExistsError, OSError: see :func:`prepare_output_folder`.
         ModelNotFoundError: no saved conditional generator (run notebook 06).
+        CorruptModelError: an unreadable one; ValueError: another kind of model (:func:`check_generator_model`).
     """
     from prodimg_lib.course import artifacts
     from prodimg_lib.data import CLASS_NAMES, class_index, from_minus_one_one
@@ -287,8 +310,9 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         check_scalar(truncation, "truncation", low=0.0, low_open=True)
     slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     names = [f"{slug}_{i:03d}.png" for i in range(count)] + [f"{slug}_sheet.png"]
-    target = prepare_output_folder(out_dir, names, overwrite=overwrite)
     generator = artifacts.load_model("cdcgan_generator")
+    check_generator_model(generator)
+    target = prepare_output_folder(out_dir, names, overwrite=overwrite)
     images = generate(generator, count, index, seed=seed, truncation=truncation)
     files = []
     for i, image in enumerate(from_minus_one_one(images)):
