@@ -102,18 +102,30 @@ def test_download_is_verified_and_cached(local_server, isolated_cache):
     assert again.kind == "cache"
 
 
-def test_verified_download_is_used_when_the_cache_cannot_store_it(local_server, isolated_cache, monkeypatch):
+@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "No space left on device"), (errno.EACCES, "Permission denied")])
+def test_verified_download_is_used_when_the_cache_cannot_store_it(local_server, isolated_cache, monkeypatch, code, reason):
     """A full or read-only cache folder: the download is kept in memory, with one warning, and nothing half-written."""
     url, _ = local_server
 
-    def full_disk(path, payload):
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    def cannot_write(path, payload):
+        raise OSError(code, reason, str(path))
 
-    monkeypatch.setattr(fashion_mnist, "atomic_write_bytes", full_disk)
-    with pytest.warns(UserWarning, match="could not be stored.*No space left on device.*PRODIMG_CACHE_DIR"):
+    monkeypatch.setattr(fashion_mnist, "atomic_write_bytes", cannot_write)
+    with pytest.warns(UserWarning, match=f"could not be stored.*{reason}.*PRODIMG_CACHE_DIR"):
         fm, source = data.locate_fashion_mnist(sources=[data.Source("download", url, "local mirror")])
     assert source.kind == "download" and len(fm.x_train) == 60000 and fm.x_train.dtype == np.uint8
     assert not isolated_cache.exists() or not any(isolated_cache.iterdir())
+
+
+def test_a_cache_that_cannot_be_created_does_not_stop_a_verified_download(local_server, tmp_path, monkeypatch):
+    """No patching: the cache folder would have to be made inside a file, which the OS refuses."""
+    url, _ = local_server
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv(data.ENV_CACHE, str(a_file / "cache"))
+    with pytest.warns(UserWarning, match="could not be stored.*Not a directory"):
+        fm, source = data.locate_fashion_mnist(sources=[data.Source("download", url, "local mirror")])
+    assert source.kind == "download" and len(fm.x_test) == 10000 and a_file.read_text() == "not a folder"
 
 
 def test_a_named_folder_that_fails_is_reported_when_a_later_source_works(full_fashion_mnist, tmp_path, monkeypatch,
