@@ -12,13 +12,15 @@ a failed write removes its temporary file.
 - :func:`atomic_save_model`: a Keras model as ``.keras``;
 - :func:`atomic_folder`: a folder written file by file, published by one rename at the end,
   and :func:`remove_folder`, its counterpart for deleting one;
-- :func:`describe_error`: why a file could not be read or written, in one short line.
+- :func:`describe_error`: why a file could not be read or written, in one short line;
+- :func:`sha256_of`: a file's checksum, to verify what was shipped or downloaded.
 
 This module imports nothing from the rest of the library (it is its bottom layer).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +40,7 @@ __all__ = [
     "atomic_folder",
     "remove_folder",
     "describe_error",
+    "sha256_of",
 ]
 
 # Permissions of a written file (mkstemp creates files readable by their owner only).
@@ -163,3 +166,12 @@ def describe_error(error: BaseException, limit: int = 200) -> str:
     if len(reason) > limit:
         reason = reason[: limit - 3] + "..."
     return f"{type(error).__name__}: {reason}"
+
+
+def sha256_of(path) -> str:
+    """The SHA-256 of a file's bytes, as 64 hex digits (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

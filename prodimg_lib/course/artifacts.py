@@ -1,7 +1,9 @@
 """Where the course keeps what it builds: ``build/`` and the saved models in ``build/models/``.
 
 Notebooks save the models later notebooks (and the command-line tools) need, e.g. the
-product classifier of notebook 04 as ``build/models/classifier.keras``. Models are written
+product classifier of notebook 04 as ``build/models/classifier.keras``. Where the learner has
+not trained one, :func:`load_model` uses the pretrained model shipped with the library
+(:mod:`prodimg_lib.course.pretrained`), after checking its checksum. Models are written
 atomically (:func:`prodimg_lib.files.atomic_save_model`: to a temporary file, then renamed), so
 an interrupted save never leaves a half-written model behind, and loaded with Keras's safe mode on.
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from prodimg_lib.files import atomic_save_model, describe_error
+from prodimg_lib.files import atomic_save_model, describe_error, sha256_of
 
-__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
+__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "ModelSource", "find_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
 
 # Which notebook creates each saved model (for the error message when one is missing).
 MODEL_SOURCES: dict[str, str] = {
@@ -62,26 +65,94 @@ def save_model(model, name: str) -> Path:
     return atomic_save_model(model, models_dir() / f"{name}.keras")
 
 
-def load_model(name: str):
-    """Load ``build/models/<name>.keras`` with safe mode on.
+@dataclass(frozen=True)
+class ModelSource:
+    """Where :func:`load_model` takes a model from.
+
+    Attributes:
+        name: the model's name, e.g. "classifier".
+        path: its ``.keras`` file.
+        origin: ``"yours"`` (``build/models``, saved by a notebook) or ``"pretrained"`` (shipped
+            with the library, :mod:`prodimg_lib.course.pretrained`).
+        record: the pretrained model's manifest record (None for ``"yours"``).
+    """
+
+    name: str
+    path: Path
+    origin: str
+    record: dict | None = None
+
+    def describe(self) -> str:
+        """One line: which model is used and where it came from."""
+        if self.origin == "yours":
+            saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.path.stat().st_mtime))
+            return f"{self.name}: your model, {self.path} (saved {saved})"
+        r = self.record
+        how = f"run {MODEL_SOURCES[self.name]} to train your own" if self.name in MODEL_SOURCES else "train your own"
+        return (f"{self.name}: the course's pretrained model ({r.get('notebook', '?')}, {r.get('profile', '?')} profile, "
+                f"{r.get('backend', '?')}, {str(r.get('date', '?'))[:10]}; checksum verified); {how}")
+
+
+def find_model(name: str) -> ModelSource:
+    """Where the model ``name`` comes from: ``build/models/<name>.keras`` if it exists, else the pretrained one.
+
+    A pretrained file is verified against its manifest's SHA-256 before it is offered.
 
     Raises:
-        ModelNotFoundError: the file is missing; the message names the notebook that creates it.
+        ModelNotFoundError: neither exists; the message names the notebook that creates it.
+        CorruptModelError: the pretrained file is missing or does not match its checksum.
+    """
+    from prodimg_lib.course import pretrained
+
+    path = model_path(name)
+    if path.is_file():
+        return ModelSource(name, path, "yours")
+    source = MODEL_SOURCES.get(name)
+    found = pretrained.entry(name)
+    if found is None:
+        how = f"run {source} (or `make course`) first" if source else "train and save it first"
+        shipped = ("pretrained models are off (PRODIMG_PRETRAINED=off)" if pretrained.pretrained_dir() is None
+                   else "no pretrained one of that name is installed")
+        raise ModelNotFoundError(f"saved model {name!r} not found at {path} and {shipped}: {how}.")
+    shipped_path, record = found
+    fix = (f"reinstall the library (pip install --force-reinstall prodimg-lib) or run {source} to train your own"
+           if source else "reinstall the library")
+    if not shipped_path.is_file():
+        raise CorruptModelError(f"the pretrained model {name!r} is listed in its manifest but {shipped_path} is missing: {fix}.")
+    digest = sha256_of(shipped_path)
+    if digest != record.get("sha256"):
+        raise CorruptModelError(f"the pretrained model {name!r} at {shipped_path} does not match its manifest "
+                                f"(sha256 {digest[:12]}..., expected {str(record.get('sha256'))[:12]}...): {fix}.")
+    return ModelSource(name, shipped_path, "pretrained", record)
+
+
+def load_model(name: str, *, log=None):
+    """Load the model ``name`` with safe mode on: the learner's (``build/models``), else the pretrained one.
+
+    Args:
+        name: e.g. "classifier", "cdcgan_generator" (see :data:`MODEL_SOURCES`).
+        log: called with one line saying which model is used and where it came from
+            (:meth:`ModelSource.describe`), e.g. ``print``; None says nothing.
+
+    Raises:
+        ModelNotFoundError: neither exists; the message names the notebook that creates it.
         CorruptModelError: the file cannot be loaded (truncated, emptied, not a Keras archive,
-            or holding code that safe mode refuses); the message names the file and the fix.
+            holding code that safe mode refuses, or a pretrained file that fails its checksum);
+            the message names the file and the fix.
     """
     import keras
 
-    path = model_path(name)
-    source = MODEL_SOURCES.get(name)
-    if not path.is_file():
-        how = f"run {source} (or `make course`) first" if source else "train and save it first"
-        raise ModelNotFoundError(f"saved model {name!r} not found at {path}: {how}.")
+    found = find_model(name)
     try:
-        return keras.models.load_model(path, safe_mode=True)
+        model = keras.models.load_model(found.path, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - whatever Keras raises for a bad file becomes one clear error
-        how = f"run {source} again to rebuild it" if source else "save it again"
-        raise CorruptModelError(f"saved model {name!r} at {path} cannot be loaded ({describe_error(error)}): {how}.") from None
+        source = MODEL_SOURCES.get(name)
+        how = (f"run {source} again to rebuild it" if source else "save it again") if found.origin == "yours" \
+            else "reinstall the library (pip install --force-reinstall prodimg-lib)"
+        raise CorruptModelError(f"saved model {name!r} at {found.path} cannot be loaded ({describe_error(error)}): {how}.") from None
+    if log is not None:
+        log(found.describe())
+    return model
 
 
 # The product classifier's documented settings (evaluation.classifier): about 93% test accuracy.
@@ -93,7 +164,7 @@ def load_or_train_classifier(path=None, data=None, *, out_dir=None, log=print, *
     """The product classifier for the metrics: from ``path``, else the course's saved one, else trained now.
 
     Order: ``path`` when given (an error if missing); else ``build/models/classifier.keras``
-    (:func:`prodimg_lib.course.artifacts.load_model`, written by notebook 04); else a classifier is
+    (written by notebook 04) or the pretrained one (:func:`load_model`); else a classifier is
     trained on ``data`` with the documented settings (width 32, 8 epochs, batch 128,
     learning rate 3e-3, flip-only augmentation: about 93% test accuracy, a few minutes on
     2 CPU cores), saved as ``out_dir/classifier.keras`` when ``out_dir`` is given, and
@@ -122,7 +193,9 @@ def load_or_train_classifier(path=None, data=None, *, out_dir=None, log=print, *
         model, description = keras.models.load_model(path, safe_mode=True), f"loaded from {path}"
     else:
         try:
-            model, description = load_model("classifier"), f"loaded from {model_path('classifier')}"
+            found = []
+            model = load_model("classifier", log=found.append)
+            description = found[0]
         except ModelNotFoundError:
             model, description = _train_classifier(data, out_dir, {**CLASSIFIER_SETTINGS, **settings})
     log(f"Classifier: {description}")

@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     course.add_argument("--profile", choices=["smoke", "cpu", "gpu"], default=None,
                         help="run size (default: gpu if a GPU is visible, else cpu)")
     course.add_argument("--out", default="build", help="output folder (default: build)")
-    course.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    course.add_argument("notebooks", nargs="*", help="only these notebooks: numbers (08), names or paths (default: all)")
     gen = sub.add_parser("generate", help="generate product images of one class with the saved conditional generator")
     gen.add_argument("--class", dest="class_name", required=True, help="product class, e.g. sneaker, 'ankle boot', bag")
     gen.add_argument("--count", type=_int_from(1, 10_000), default=16, help="number of images, 1 to 10000 (default 16)")
@@ -82,7 +82,11 @@ def main(argv=None) -> int:
     if args.command == "course":
         from prodimg_lib.course.runner import run_course
 
-        summary = run_course(args.profile, args.out, args.notebooks or None)
+        try:
+            summary = run_course(args.profile, args.out, args.notebooks or None)
+        except FileNotFoundError as error:
+            print(f"prodimg course: error: {error}", file=sys.stderr)
+            return 2
         print(f"{len(summary['notebooks'])} notebook(s) in {summary['total_seconds']} s; summary in {args.out}/summary.json")
         if summary["failed"]:
             print("failed: " + ", ".join(summary["failed"]), file=sys.stderr)

@@ -24,6 +24,7 @@ __all__ = [
     "CHECK_TAG",
     "notebook_dir",
     "course_notebooks",
+    "find_notebook",
     "parameters_cells",
     "image_outputs",
     "execute",
@@ -44,6 +45,27 @@ def course_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
     """The course notebooks ``NN_topic.ipynb`` in order."""
     folder = Path(folder) if folder is not None else notebook_dir()
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def find_notebook(spec, folder: str | os.PathLike | None = None) -> Path:
+    """The course notebook that ``spec`` names: a number (``8``, ``"08"``), a name with or without
+    ``.ipynb`` (``"08_super_resolution"``), or a path to a notebook file.
+
+    Raises:
+        FileNotFoundError: no such notebook; the message lists the course's notebooks.
+    """
+    notebooks = course_notebooks(folder)
+    text = str(spec).strip()
+    path = Path(text).expanduser()
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    stem = path.name.removesuffix(".ipynb")
+    for notebook in notebooks:
+        if notebook.stem == stem or (stem.isdigit() and notebook.stem.split("_")[0] == f"{int(stem):02d}"):
+            return notebook
+    listing = ", ".join(n.stem for n in notebooks) or "none found"
+    raise FileNotFoundError(f"no course notebook {text!r}: give a number (08), a name (08_super_resolution) or a path; "
+                            f"the notebooks are: {listing}")
 
 
 def _tags(cell) -> list[str]:

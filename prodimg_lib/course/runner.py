@@ -112,26 +112,30 @@ def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build",
     Args:
         profile: "smoke", "cpu" or "gpu"; None picks the default for this machine.
         out_dir: where executed notebooks, HTML pages and ``summary.json`` go.
-        notebooks: paths to run (default: every ``notebooks/NN_*.ipynb``).
+        notebooks: the notebooks to run, each a number, a name or a path (:func:`find_notebook`);
+            default: every ``notebooks/NN_*.ipynb``.
 
     Returns:
         The summary written to ``summary.json``.
+
+    Raises:
+        FileNotFoundError: a notebook that is not in the course (the message lists them).
     """
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from prodimg_lib.course.notebooks import course_notebooks, execute
+    from prodimg_lib.course.notebooks import course_notebooks, execute, find_notebook
     from prodimg_lib.course.profiles import get_profile
     from prodimg_lib.course.report import metrics_of
 
     chosen = get_profile(profile).name
+    paths = [find_notebook(n) for n in notebooks] if notebooks else course_notebooks()
+    if not paths:
+        raise FileNotFoundError("no notebooks to run (expected notebooks/NN_topic.ipynb files)")
     out = Path(out_dir)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     (out / "html").mkdir(parents=True, exist_ok=True)
     os.environ["PRODIMG_BUILD_DIR"] = str(out.resolve())
-    paths = [Path(p) for p in notebooks] if notebooks else course_notebooks()
-    if not paths:
-        raise FileNotFoundError("no notebooks to run (expected notebooks/NN_topic.ipynb files)")
     summary = {
         "profile": chosen,
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
