@@ -18,10 +18,11 @@ def _notebook(path, body):
     return path
 
 
-def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
+def test_course_runner_writes_notebooks_html_and_summary(tmp_path, capfd):
     ok = _notebook(
         tmp_path / "00_ok.ipynb",
-        "from prodimg_lib.course.report import report_metrics\nreport_metrics(profile=PROFILE, accuracy=0.5)",
+        "from prodimg_lib.course.report import report_metrics\nreport_metrics(profile=PROFILE, accuracy=0.5)\n"
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()\nprint('epoch 1/1 done')",
     )
     bad = _notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('broken on purpose')")
     out = tmp_path / "build"
@@ -39,6 +40,12 @@ def test_course_runner_writes_notebooks_html_and_summary(tmp_path):
     index = (out / "index.html").read_text()
     assert '<a href="html/00_ok.html">' in index and "accuracy: <b>0.5</b>" in index
     assert "failed: RuntimeError: broken on purpose" in index and "Profile <b>smoke</b>" in index
+    assert first["figure"] == "figures/00_ok.png" and "figure" not in second  # the key figure, on the course map
+    assert (out / "figures" / "00_ok.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '<img src="figures/00_ok.png"' in index
+    shown = capfd.readouterr()
+    assert "epoch 1/1 done" in shown.out + shown.err  # the cells' output is shown while they run
+    assert "[smoke] 01_bad.ipynb: failed" in shown.out
 
 
 def test_headline_metrics_pick_the_results_worth_a_glance():

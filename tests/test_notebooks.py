@@ -1,4 +1,4 @@
-"""The course notebooks: conventions, and a headless run of each under the smoke profile.
+"""The course notebooks: conventions, and a headless run of each alone under the smoke profile.
 
 ``pytest --nbval-lax`` (in the same suite, see pyproject.toml) runs every notebook once
 more and compares the outputs of the cells tagged ``nbval-check-output``.
@@ -53,7 +53,12 @@ def test_colab_badge_and_install_cell_point_at_this_repository(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_runs_headless_under_the_smoke_profile(path, tmp_path):
+def test_runs_headless_under_the_smoke_profile(path, tmp_path, monkeypatch):
+    """Each notebook alone, in a fresh empty build folder, as on Colab: what it needs of earlier
+    notebooks comes from the pretrained models shipped with the library (nbval's run of the
+    notebooks in order, without them, covers the learner's own models)."""
+    monkeypatch.setenv("PRODIMG_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.delenv("PRODIMG_PRETRAINED", raising=False)
     executed = execute(path, tmp_path / path.name, profile="smoke")  # raises on any cell error
     metrics = metrics_of(executed)
     assert metrics, f"{path.name} reports no metrics (call report_metrics)"

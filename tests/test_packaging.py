@@ -41,3 +41,26 @@ def test_makefile_has_the_documented_targets():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("course", "test", "lab", "data", "env"):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_the_wheel_carries_the_pretrained_models(tmp_path):
+    """`pip install` must bring the shipped models: build the wheel and look inside."""
+    import json
+    import subprocess
+    import sys
+    import zipfile
+
+    import shutil
+
+    source = tmp_path / "source"  # a copy, so that the build writes nothing into the repository
+    shutil.copytree(ROOT / "prodimg_lib", source / "prodimg_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "wheel"), str(source)], check=True, capture_output=True, timeout=300)
+    (wheel,) = (tmp_path / "wheel").glob("prodimg_lib-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = "prodimg_lib/course/pretrained/"
+    manifest = json.loads((ROOT / folder / "manifest.json").read_text())
+    assert {folder + "__init__.py", folder + "manifest.json"} <= names
+    assert manifest["models"] and {folder + r["file"] for r in manifest["models"].values()} <= names

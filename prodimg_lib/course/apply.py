@@ -188,7 +188,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
 
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
-                   tile: int = 128, overwrite: bool = False, keep_alpha: bool = True) -> dict:
+                   tile: int = 128, overwrite: bool = False, keep_alpha: bool = True, log=None) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -203,6 +203,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             is an error, raised before anything is written).
         keep_alpha: keep the transparency of cut-outs (an RGBA photo gives an RGBA photo, its
             alpha enlarged with bicubic interpolation); False puts them on white.
+        log: called with one line per model, saying which is used (the learner's or the
+            pretrained one, :func:`prodimg_lib.course.artifacts.load_model`); None says nothing.
 
     Returns:
         ``{"written": [paths], "skipped": [(path, reason)]}``.
@@ -212,6 +214,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         FileExistsError: output files exist and ``overwrite`` is False.
         ValueError: nothing to do, a bad factor, an empty folder, ``out_dir`` equal to ``input_dir``.
         ModelNotFoundError: a saved model is missing (the message names the notebook that makes it).
+        CorruptModelError: a model cannot be loaded; ValueError: one of the wrong kind (:func:`check_image_model`).
         OSError: the output folder cannot be written.
     """
     import keras
@@ -235,8 +238,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise ValueError(f"input folder {source} contains no files")
     out_names = {path: path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png"
                  for path in files}
-    denoiser = artifacts.load_model("denoise") if denoise else None
-    upscaler = artifacts.load_model(f"sr_x{upscale}_photo") if upscale else None
+    denoiser = artifacts.load_model("denoise", log=log) if denoise else None
+    upscaler = artifacts.load_model(f"sr_x{upscale}_photo", log=log) if upscale else None
     if denoiser is not None:
         check_image_model(denoiser, "denoise", 1)
     if upscaler is not None:
@@ -267,7 +270,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
 
 
 def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, truncation: float | None = None,
-                       scale: int = 4, overwrite: bool = False) -> dict:
+                       scale: int = 4, overwrite: bool = False, log=None) -> dict:
     """Generate ``count`` images of one product class with the saved conditional generator.
 
     Files: ``<class>_000.png`` ... (28x28 pixels times ``scale``, nearest neighbour) and
@@ -282,6 +285,7 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         scale: pixel enlargement, 1 to :data:`MAX_SCALE`.
         overwrite: replace files of the same names in ``out_dir`` (otherwise an error,
             raised before anything is written).
+        log: called with one line saying which generator is used (see :func:`enhance_folder`).
 
     Returns:
         ``{"class": name, "files": [paths], "sheet": path}``.
@@ -310,7 +314,7 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         check_scalar(truncation, "truncation", low=0.0, low_open=True)
     slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     names = [f"{slug}_{i:03d}.png" for i in range(count)] + [f"{slug}_sheet.png"]
-    generator = artifacts.load_model("cdcgan_generator")
+    generator = artifacts.load_model("cdcgan_generator", log=log)
     check_generator_model(generator)
     target = prepare_output_folder(out_dir, names, overwrite=overwrite)
     images = generate(generator, count, index, seed=seed, truncation=truncation)

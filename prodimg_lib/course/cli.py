@@ -7,8 +7,9 @@ Examples::
     prodimg enhance my_photos/ --out enhanced/ --upscale 2 --denoise
 
 ``generate`` and ``enhance`` use the models the notebooks save in ``build/models/``
-(``$PRODIMG_BUILD_DIR/models`` if set); a missing model is an error that names the notebook
-that creates it.
+(``$PRODIMG_BUILD_DIR/models`` if set) and, where there is none, the pretrained models shipped
+with the library; each says which it used. A model that is in neither is an error that names
+the notebook that creates it.
 """
 
 from __future__ import annotations
@@ -107,20 +108,20 @@ def main(argv=None) -> int:
 def _apply(args) -> int:
     """``prodimg generate`` and ``prodimg enhance``: clear one-line errors instead of tracebacks."""
     from prodimg_lib.course import apply
-    from prodimg_lib.course.artifacts import ModelNotFoundError
 
     try:
         if args.command == "generate":
             result = apply.generate_to_folder(args.class_name, args.count, args.out, seed=args.seed,
-                                              truncation=args.truncation, scale=args.scale, overwrite=args.overwrite)
+                                              truncation=args.truncation, scale=args.scale, overwrite=args.overwrite,
+                                              log=print)
             print(f"wrote {len(result['files'])} {result['class']} image(s) and {result['sheet'].name} to {args.out}")
             return 0
         with warnings.catch_warnings():  # the skipped files are listed below
             warnings.simplefilter("ignore", UserWarning)
             result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
                                           progress=not args.no_progress, overwrite=args.overwrite,
-                                          keep_alpha=not args.flatten_alpha)
-    except (ModelNotFoundError, ValueError, OSError) as error:  # OSError: missing, existing, unwritable files
+                                          keep_alpha=not args.flatten_alpha, log=print)
+    except (ValueError, OSError) as error:  # ModelNotFoundError is an OSError, CorruptModelError a ValueError
         print(f"prodimg {args.command}: error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {len(result['written'])} photo(s) to {args.out}; skipped {len(result['skipped'])} unreadable file(s)")

@@ -22,11 +22,13 @@ import nbformat
 
 __all__ = [
     "CHECK_TAG",
+    "KEY_FIGURE_TAG",
     "notebook_dir",
     "course_notebooks",
     "find_notebook",
     "parameters_cells",
     "image_outputs",
+    "key_figure",
     "execute",
     "strip_outputs",
     "write_notebook",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 CHECK_TAG = "nbval-check-output"
+# The cell whose figure the course map shows for a notebook (else its last figure).
+KEY_FIGURE_TAG = "key-figure"
 
 
 def notebook_dir() -> Path:
@@ -87,6 +91,23 @@ def image_outputs(nb) -> int:
     )
 
 
+def key_figure(nb) -> bytes | None:
+    """The PNG of a notebook's key figure: the image output of the first cell tagged ``key-figure``,
+    else the last image output of the notebook; None when it has none."""
+    import base64
+
+    def pngs(cells):
+        return [o["data"]["image/png"] for c in cells for o in c.get("outputs", [])
+                if isinstance(o.get("data"), dict) and "image/png" in o["data"]]
+
+    tagged = [c for c in nb.cells if KEY_FIGURE_TAG in _tags(c)]
+    found = pngs(tagged[:1]) or pngs(nb.cells)[-1:]
+    if not found:
+        return None
+    data = found[0]
+    return base64.b64decode("".join(data) if isinstance(data, list) else data)
+
+
 def execute(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -94,10 +115,13 @@ def execute(
     profile: str = "smoke",
     parameters: dict | None = None,
     timeout: int | None = None,
+    progress: bool = False,
 ):
     """Run a notebook headless with papermill, in its own folder, and return the executed notebook.
 
     ``PROFILE`` is passed as a parameter; TensorFlow's C++ log is silenced in the kernel.
+    With ``progress``, a bar shows the cell being run of how many and the time elapsed, and
+    the cells' printed output (the training's epoch lines among it) is shown as it comes.
     Raises ``papermill.PapermillExecutionError`` when a cell fails (the executed copy, with
     the traceback, is still written to ``output``).
     """
@@ -111,7 +135,9 @@ def execute(
         parameters={"PROFILE": profile, **(parameters or {})},
         kernel_name="python3",
         cwd=str(source.parent),
-        progress_bar=False,
+        progress_bar=progress,
+        stdout_file=sys.stdout if progress else None,
+        stderr_file=sys.stderr if progress else None,
         execution_timeout=timeout,
     )
 

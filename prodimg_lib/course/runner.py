@@ -4,8 +4,12 @@
 
     build/notebooks/NN_topic.ipynb   executed copies, with figures
     build/html/NN_topic.html         the same as web pages
+    build/figures/NN_topic.png       each notebook's key figure
     build/summary.json               per notebook: status, seconds, reported metrics
-    build/index.html                 the course map: a link to every page, its run time, headline results
+    build/index.html                 the course map: every page with its key figure, run time and headline results
+
+While it runs it shows the notebook, the cell being run of how many, the time elapsed, and the
+cells' printed output (the training's epoch lines among it).
 
 A failing notebook is recorded (with its error) and the run goes on with the next one;
 the command exits non-zero if any notebook failed.
@@ -20,7 +24,7 @@ import re
 import time
 from pathlib import Path
 
-from prodimg_lib.files import atomic_write_json, atomic_write_text
+from prodimg_lib.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 __all__ = ["run_course", "export_html", "write_index", "headline_metrics"]
 
@@ -59,7 +63,7 @@ def _fmt(value) -> str:
 
 
 def write_index(summary: dict, out_dir: str | os.PathLike, notebooks_dir: str | os.PathLike | None = None) -> Path:
-    """Write ``out_dir/index.html``: every notebook with its page, status, run time and headline results.
+    """Write ``out_dir/index.html``: every notebook with its page, status, run time, key figure and headline results.
 
     Args:
         summary: as written to ``summary.json`` by :func:`run_course`.
@@ -81,16 +85,20 @@ def write_index(summary: dict, out_dir: str | os.PathLike, notebooks_dir: str | 
             f'{html.escape(entry.get("error", ""))}</span>'
         results = "<br>".join(f"{html.escape(k)}: <b>{html.escape(_fmt(v))}</b>" for k, v in headline_metrics(entry["metrics"]))
         seconds = "" if entry["seconds"] is None else f"{entry['seconds']:.0f} s"
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td class=num>{seconds}</td><td>{results}</td></tr>")
+        figure = f'<img src="{html.escape(entry["figure"])}" alt="key figure of {html.escape(stem)}">' \
+            if entry.get("figure") and (out / entry["figure"]).is_file() else ""
+        rows.append(f"<tr><td>{link}</td><td>{status}</td><td class=num>{seconds}</td><td>{figure}</td>"
+                    f"<td>{results}</td></tr>")
     total = summary.get("total_seconds")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Deep learning for product images: course run ({html.escape(summary['profile'])})</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; line-height: 1.4; }}
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 90em; line-height: 1.4; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.4em 0.6em; text-align: left; vertical-align: top; }}
 td.num {{ text-align: right; white-space: nowrap; }}
+img {{ max-width: 24em; max-height: 14em; }}
 .failed {{ color: #b00; }}
 </style></head><body>
 <h1>Deep learning for product image generation and enhancement</h1>
@@ -99,7 +107,7 @@ td.num {{ text-align: right; white-space: nowrap; }}
 Each link opens the executed notebook with its figures; the numbers are the ones it reported.
 Generator distances are Fréchet classifier distances (features of the course's product classifier; not comparable
 with InceptionV3 FID).</p>
-<table><tr><th>notebook</th><th>status</th><th>run time</th><th>headline results</th></tr>
+<table><tr><th>notebook</th><th>status</th><th>run time</th><th>key figure</th><th>headline results</th></tr>
 {chr(10).join(rows)}
 </table></body></html>
 """
@@ -124,7 +132,7 @@ def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build",
     import nbformat
     from papermill.exceptions import PapermillExecutionError
 
-    from prodimg_lib.course.notebooks import course_notebooks, execute, find_notebook
+    from prodimg_lib.course.notebooks import course_notebooks, execute, find_notebook, key_figure
     from prodimg_lib.course.profiles import get_profile
     from prodimg_lib.course.report import metrics_of
 
@@ -148,7 +156,7 @@ def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build",
         print(f"[{chosen}] {path.name} ...", flush=True)
         start = time.perf_counter()
         try:
-            execute(path, executed_path, profile=chosen)
+            execute(path, executed_path, profile=chosen, progress=True)
         except PapermillExecutionError as exc:
             entry["status"] = "failed"
             entry["error"] = f"{exc.ename}: {exc.evalue}"
@@ -156,6 +164,10 @@ def run_course(profile: str | None = None, out_dir: str | os.PathLike = "build",
         if executed_path.exists():
             executed = nbformat.read(executed_path, as_version=4)
             entry["metrics"] = metrics_of(executed)
+            figure = key_figure(executed)
+            if figure is not None:
+                entry["figure"] = f"figures/{path.stem}.png"
+                atomic_write_bytes(out / entry["figure"], figure)
             export_html(executed, out / "html" / (path.stem + ".html"))
         print(f"[{chosen}] {path.name}: {entry['status']} in {entry['seconds']} s", flush=True)
         summary["notebooks"].append(entry)
