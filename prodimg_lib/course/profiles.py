@@ -46,6 +46,10 @@ class Profile:
             (layers compute in bfloat16, weights, outputs and losses stay float32), or "auto":
             mixed_bfloat16 on GPUs that compute bfloat16 natively, float32 elsewhere (see
             :func:`configure_keras`).
+        train_budget_s: seconds of training of the GANs of notebooks 05 and 06, or None:
+            whole epochs run while the next fits in the budget, at least one and at most ``gan_epochs``
+            (:class:`prodimg_lib.course.budget.TimeBudget`), so a slower machine waits about as
+            long and trains fewer epochs.
         xla: compile the training steps with XLA. JAX always does; with ``xla=True``
             TensorFlow does too. PyTorch never does (Keras's ``jit_compile=True`` there means
             ``torch.compile``, another compiler, slow to start); see :attr:`jit_compile`.
@@ -65,6 +69,7 @@ class Profile:
     restore_epochs: int = 1
     tone_epochs: int = 1
     precision: str = "float32"
+    train_budget_s: float | None = None
     xla: bool = False
 
     @property
@@ -110,6 +115,7 @@ PROFILES: dict[str, Profile] = {
         sr_epochs=2,
         restore_epochs=2,
         tone_epochs=3,
+        train_budget_s=480.0,
     ),
     "gpu": Profile(
         name="gpu",
