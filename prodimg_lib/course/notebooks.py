@@ -116,6 +116,7 @@ def execute(
     parameters: dict | None = None,
     timeout: int | None = None,
     progress: bool = False,
+    kernel_name: str = "python3",
 ):
     """Run a notebook headless with papermill, in its own folder, and return the executed notebook.
 
@@ -133,7 +134,7 @@ def execute(
         str(source),
         str(output),
         parameters={"PROFILE": profile, **(parameters or {})},
-        kernel_name="python3",
+        kernel_name=kernel_name,
         cwd=str(source.parent),
         progress_bar=progress,
         stdout_file=sys.stdout if progress else None,
