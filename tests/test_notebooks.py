@@ -94,3 +94,24 @@ def test_classroom_conventions(path):
     assert len(_exercise_cells(nb)) >= 3, f"{path.name} needs at least three exercises with a checker"
     headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("## ")]
     assert "## Summary" in headings and "## Further reading" in headings, f"{path.name} needs a Summary and Further reading"
+
+
+def test_the_drawn_pipelines_are_the_ones_in_the_markdown():
+    """Notebooks 00 and 11 show a Mermaid diagram (GitHub, JupyterLab) and draw the same one (Colab)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from prodimg_lib import flowchart
+    from prodimg_lib.course import diagrams
+
+    for name, text in [("00_welcome", diagrams.COURSE_PIPELINE), ("11_product_pipeline", diagrams.PRODUCT_PIPELINE)]:
+        nb = _read(next(p for p in NOTEBOOKS if p.stem == name))
+        blocks = [m.group(1) for c in nb.cells if c.cell_type == "markdown"
+                  for m in re.finditer(r"```mermaid\n(.*?)```", c.source, re.S)]
+        assert blocks == [text], f"{name}: the Mermaid diagram differs from prodimg_lib.course.diagrams"
+        drawn = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "flowchart.draw(diagrams." in c.source]
+        assert drawn, f"{name} does not draw its diagram for Colab"
+        chart = flowchart.parse(text)
+        assert len(chart.edges) >= 6 and set(chart.columns().values()) == set(range(6))
+        fig = flowchart.draw(text)
+        assert len(fig.axes[0].patches) == len(chart.labels)  # one shape per node
