@@ -14,7 +14,8 @@ from benchmarks.common import jsonable, positive_float
 
 def main(argv=None) -> int:
     """``python -m benchmarks gan [--budget-seconds 600] [--out DIR] [--classifier PATH]``
-    or ``python -m benchmarks enhance [--profile cpu] [--tasks ...] [--out DIR]``."""
+    or ``python -m benchmarks enhance [--profile cpu] [--tasks ...] [--out DIR]``
+    or ``python -m benchmarks pretrained``."""
     from prodimg_lib.course.env import quiet_tensorflow
 
     quiet_tensorflow()
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
     e.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "gpu"], help="training sizes (default cpu)")
     e.add_argument("--tasks", nargs="+", default=list(ENHANCE_TASKS), choices=list(ENHANCE_TASKS))
     e.add_argument("--out", default=None, help="output folder (default: <build>/bench/enhance)")
+    sub.add_parser("pretrained", help="the shipped pretrained models' numbers measured again, beside the manifest's")
     b = sub.add_parser("backends", help="training speed of the DCGAN and EDSR steps on TensorFlow, JAX and PyTorch")
     bench_backends.add_arguments(b)
     args = parser.parse_args(argv)
@@ -45,6 +47,16 @@ def main(argv=None) -> int:
     from prodimg_lib.course.artifacts import load_or_train_classifier
     from prodimg_lib import data
     from prodimg_lib.course.profiles import get_profile
+
+    if args.command == "pretrained":
+        from benchmarks.bench_pretrained import agree, format_pretrained_table, measure_pretrained
+
+        rows = measure_pretrained(data.load_fashion_mnist())
+        print()
+        print(format_pretrained_table(rows))
+        print("\nno shipped model to measure" if not rows else "\nevery number agrees with the manifest" if agree(rows)
+              else "\nsome numbers differ from the manifest")
+        return 0 if agree(rows) else 1
 
     if args.command == "enhance":
         profile = get_profile(args.profile)

@@ -145,3 +145,28 @@ def test_course_names_notebooks_by_number_name_or_path(capsys):
     assert cli.main(["course", "--profile", "smoke", "--out", "unused", "99"]) == 2
     err = capsys.readouterr().err
     assert "no course notebook '99'" in err and "11_product_pipeline" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_benchmark_measures_the_shipped_files_again(tmp_path, monkeypatch, sample):
+    """``python -m benchmarks pretrained``: the manifest's number beside the one measured now, and their difference."""
+    from benchmarks.bench_pretrained import agree, format_pretrained_table, measure_pretrained
+    from prodimg_lib.evaluation.classifier import build_classifier
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    keras.utils.set_random_seed(0)
+    build_classifier(width=4).save(folder / "classifier.keras")
+    record = {"file": "classifier.keras", "sha256": sha256_of(folder / "classifier.keras"), "profile": "cpu",
+              "metrics": {"test_accuracy": 0.5}}
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": {"classifier": record}}))
+    monkeypatch.setenv(pretrained.ENV_PRETRAINED, str(folder))
+    (row,) = measure_pretrained(sample, log=lambda line: None)
+    assert row["model"] == "classifier" and row["metric"] == "test_accuracy" and 0 <= row["measured"] <= 1
+    assert row["difference"] == pytest.approx(row["measured"] - 0.5) and not agree([row])  # an untrained model
+    record["metrics"]["test_accuracy"] = round(row["measured"], 4)  # what a notebook would have recorded
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": {"classifier": record}}))
+    (row,) = measure_pretrained(sample, log=lambda line: None)
+    assert agree([row]) and "| classifier | test_accuracy |" in format_pretrained_table([row])
+    (folder / "classifier.keras").write_bytes(b"changed")
+    with pytest.raises(artifacts.CorruptModelError, match="does not match its manifest"):
+        measure_pretrained(sample, log=lambda line: None)

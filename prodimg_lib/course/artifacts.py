@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prodimg_lib.files import atomic_save_model, describe_error, sha256_of
 
-__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "ModelSource", "find_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
+__all__ = ["MODEL_SOURCES", "build_dir", "models_dir", "model_path", "save_model", "ModelSource", "find_model", "pretrained_model", "load_model", "ModelNotFoundError", "CorruptModelError", "CLASSIFIER_SETTINGS", "load_or_train_classifier"]
 
 # Which notebook creates each saved model (for the error message when one is missing).
 MODEL_SOURCES: dict[str, str] = {
@@ -114,6 +114,22 @@ def find_model(name: str) -> ModelSource:
         shipped = ("pretrained models are off (PRODIMG_PRETRAINED=off)" if pretrained.pretrained_dir() is None
                    else "no pretrained one of that name is installed")
         raise ModelNotFoundError(f"saved model {name!r} not found at {path} and {shipped}: {how}.")
+    return pretrained_model(name)
+
+
+def pretrained_model(name: str) -> ModelSource:
+    """The shipped pretrained model ``name``, its file verified against the manifest's SHA-256.
+
+    Raises:
+        ModelNotFoundError: the set has no model of that name (or the shipped models are off).
+        CorruptModelError: the file is missing or does not match its checksum.
+    """
+    from prodimg_lib.course import pretrained
+
+    found = pretrained.entry(name)
+    if found is None:
+        raise ModelNotFoundError(f"no pretrained model {name!r} is installed")
+    source = MODEL_SOURCES.get(name)
     shipped_path, record = found
     fix = (f"reinstall the library (pip install --force-reinstall prodimg-lib) or run {source} to train your own"
            if source else "reinstall the library")
