@@ -190,7 +190,10 @@ def main(argv=None) -> int:
         print(describe())
         return 0
     problems = check()
-    print("\n".join(problems) if problems else f"all pretrained models intact\n{describe()}")
+    if not read_manifest(SHIPPED_DIR)["models"]:
+        print("no pretrained models installed")
+    else:
+        print("\n".join(problems) if problems else f"all pretrained models intact\n{describe()}")
     return 1 if problems else 0
 
 
