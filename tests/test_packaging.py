@@ -44,8 +44,14 @@ def test_makefile_has_the_documented_targets():
 
 
 def test_the_wheel_carries_the_pretrained_models(tmp_path):
-    """`pip install` must bring the shipped models: build the wheel and look inside."""
+    """`pip install` must bring the shipped models: build the wheel and look inside (once, in the TensorFlow run)."""
     import json
+    import os
+
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        import pytest
+
+        pytest.skip("the wheel does not depend on the backend: built once, in the TensorFlow run")
     import subprocess
     import sys
     import zipfile

@@ -145,6 +145,28 @@ def describe(folder=None) -> str:
     return "\n".join(lines + [f"{len(lines)} model(s), {total / 1e6:.2f} MB in all"])
 
 
+# The headline number shown for each model in the README's table (the manifest keeps them all).
+HEADLINE = {"classifier": "test_accuracy", "dcgan_generator": "class_histogram_normalised_entropy",
+            "cdcgan_generator": "class_agreement", "sr_x2": "x2_edsr_gain_db", "sr_x4": "x4_edsr_gain_db",
+            "sr_x2_photo": "photos_x2_edsr_fine_tuned_gain_db", "sr_x4_photo": "photos_x4_edsr_fine_tuned_gain_db",
+            "denoise": "denoise_gain_db"}
+
+
+def markdown(folder=None) -> str:
+    """The set as a Markdown table (for README): model, size, notebook, how it was trained, its headline number."""
+    manifest = read_manifest(folder)
+    lines = ["| model | size | trained by | profile, backend, date | headline number (held-out data) |",
+             "|---|---|---|---|---|"]
+    for name, r in manifest["models"].items():
+        metric = HEADLINE.get(name)
+        value = r.get("metrics", {}).get(metric)
+        number = f"{metric} {value:.4g}" if isinstance(value, (int, float)) else ""
+        lines.append(f"| `{name}` | {r['bytes'] / 1e6:.1f} MB | {r['notebook']} ({r['notebook_seconds'] / 60:.0f} min) | "
+                     f"{r['profile']}, {r['backend']}, {r['date'][:10]} | {number} |")
+    total = sum(r["bytes"] for r in manifest["models"].values())
+    return "\n".join(lines + [f"| all | {total / 1e6:.1f} MB | | | |"])
+
+
 def check(folder=None) -> list[str]:
     """Problems of the set: files missing, not matching their checksum, or refused by Keras (safe mode on)."""
     import keras
@@ -175,7 +197,8 @@ def main(argv=None) -> int:
     b.add_argument("--profile", choices=["cpu", "gpu"], required=True)
     b.add_argument("--only", nargs="+", default=None, help="only these notebooks (numbers, names or paths)")
     b.add_argument("--work", default=None, help="keep the run's build folder here (default: a temporary one)")
-    sub.add_parser("list", help="the set: sizes, provenance, headline numbers")
+    listing = sub.add_parser("list", help="the set: sizes, provenance, headline numbers")
+    listing.add_argument("--markdown", action="store_true", help="as a Markdown table")
     sub.add_parser("check", help="verify every file's checksum and that it loads")
     args = parser.parse_args(argv)
     if args.command == "build":
@@ -187,7 +210,7 @@ def main(argv=None) -> int:
         print(describe())
         return 0
     if args.command == "list":
-        print(describe())
+        print(markdown() if args.markdown else describe())
         return 0
     problems = check()
     if not read_manifest(SHIPPED_DIR)["models"]:
