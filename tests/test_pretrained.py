@@ -130,6 +130,7 @@ def test_build_refuses_smoke_and_notebooks_that_save_nothing(tmp_path):
 def test_the_shipped_set_is_intact_and_small():
     """Every file the library ships matches its checksum and loads with safe mode on; the set stays small."""
     manifest = pretrained.read_manifest(pretrained.SHIPPED_DIR)
+    assert set(manifest["models"]) == set(artifacts.MODEL_SOURCES), "every model a notebook saves ships"
     assert pretrained_cli.check(pretrained.SHIPPED_DIR) == []
     assert sum(r["bytes"] for r in manifest["models"].values()) <= 25e6
     for record in manifest["models"].values():
