@@ -117,8 +117,10 @@ def find_model(name: str) -> ModelSource:
     return pretrained_model(name)
 
 
-def pretrained_model(name: str) -> ModelSource:
+def pretrained_model(name: str, folder=None) -> ModelSource:
     """The shipped pretrained model ``name``, its file verified against the manifest's SHA-256.
+
+    ``folder``: a set's folder (default: the one in use, :func:`prodimg_lib.course.pretrained.pretrained_dir`).
 
     Raises:
         ModelNotFoundError: the set has no model of that name (or the shipped models are off).
@@ -126,7 +128,7 @@ def pretrained_model(name: str) -> ModelSource:
     """
     from prodimg_lib.course import pretrained
 
-    found = pretrained.entry(name)
+    found = pretrained.entry(name, folder)
     if found is None:
         raise ModelNotFoundError(f"no pretrained model {name!r} is installed")
     source = MODEL_SOURCES.get(name)
