@@ -53,3 +53,18 @@ def test_a_resumed_run_plans_only_its_remaining_epochs_and_none_is_no_limit():
 def test_a_bad_budget_is_refused(bad):
     with pytest.raises(ValueError, match="positive number of seconds or None"):
         TimeBudget(bad)
+
+
+def test_a_share_of_the_budget_bounds_the_run():
+    clock = FakeClock()
+    budget = TimeBudget(480.0, share=0.25, log=None, clock=clock)  # 120 s of 480
+    assert budget.budget == 120.0
+    assert _fit(budget, clock, 50.0, epochs=6) == 2  # a third epoch would end at 150 s
+    assert budget.report.endswith("overrun the 120 s budget")
+    assert TimeBudget(None, share=0.5, log=None).budget is None
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, 1.5, float("nan"), "0.5", True])
+def test_a_bad_share_is_refused(bad):
+    with pytest.raises(ValueError, match=r"share of the time budget must be a number in \(0, 1\]"):
+        TimeBudget(480.0, share=bad)

@@ -153,6 +153,20 @@ def test_fine_tune_trains_a_copy(tiny_runs):
     assert any(not np.array_equal(a, b) for a, b in zip(tuned.model.get_weights(), before))
 
 
+def test_a_time_budget_ends_training_after_whole_epochs_and_the_log_says_so(sample):
+    from prodimg_lib.course.budget import TimeBudget
+
+    lines = []
+    budget = TimeBudget(1e-6, log=lines.append)  # any epoch overruns it: exactly one runs
+    run = recipe.train_sr(sample.x_train[:128], 2, "espcn", get_profile("smoke", width=4, sr_epochs=3), verbose=0,
+                          log=lines.append, callbacks=[budget])
+    assert len(run.history["loss"]) == 1 and budget.stopped and budget.epochs_planned == 3
+    assert lines[0].startswith("trained 1 of 3 epoch(s) in ") and "overrun" in lines[0]
+    assert "1 of 3 epoch(s) on 128 images" in lines[1]
+    tuned = recipe.fine_tune(run, _patches(), epochs=2, log=None, callbacks=[TimeBudget(1e-6, log=None)])
+    assert len(tuned.history["loss"]) == 1
+
+
 def test_evaluate_photos(tiny_runs):
     photos = np.random.default_rng(4).integers(0, 256, (2, 16, 20, 3), dtype=np.uint8)
     rows, outputs = recipe.evaluate_photos(photos, 2, {"EDSR per channel": tiny_runs[2, "edsr"]})

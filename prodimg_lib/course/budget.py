@@ -10,6 +10,13 @@ slower machine sees why the result differs::
     budget = TimeBudget(profile.train_budget_s)
     model.fit(data, epochs=profile.epochs, callbacks=[budget])
     # trained 3 of 8 epochs in 452 s (151 s per epoch, 3.1 steps/s): the next would overrun the 480 s budget
+
+A notebook that trains several models gives each a share of its budget:
+``TimeBudget(profile.train_budget_s, share=0.25)``.
+
+Stopping early ends ``fit`` where it is: a learning rate that decays over the planned epochs
+(the cosine of :func:`prodimg_lib.enhancement.fit.fit_supervised`) has not reached its end, so a
+run the budget cut short is a little weaker than one planned for that many epochs.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ class TimeBudget(keras.callbacks.Callback):
     Args:
         seconds: the budget in seconds (> 0), or None for no budget (the callback then only
             reports what ran).
+        share: the fraction of ``seconds`` this run may use, in (0, 1] (default all of it).
         log: called with one line at the end of training (default ``print``); None says nothing.
         clock: the time source in seconds (tests pass a fake one).
 
@@ -35,12 +43,13 @@ class TimeBudget(keras.callbacks.Callback):
     (of training), ``stopped`` (True when the budget ended the run early), ``report`` (the line).
     """
 
-    def __init__(self, seconds: float | None, *, log=print, clock=time.perf_counter):
+    def __init__(self, seconds: float | None, *, share: float = 1.0, log=print, clock=time.perf_counter):
         super().__init__()
-        if seconds is not None and not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-                                        and math.isfinite(seconds) and seconds > 0):
+        if seconds is not None and not (_is_number(seconds) and math.isfinite(seconds) and seconds > 0):
             raise ValueError(f"the time budget must be a positive number of seconds or None, got {seconds!r}")
-        self.budget = None if seconds is None else float(seconds)
+        if not (_is_number(share) and 0 < share <= 1):
+            raise ValueError(f"the share of the time budget must be a number in (0, 1], got {share!r}")
+        self.budget = None if seconds is None else float(seconds) * float(share)
         self.log, self.clock = log, clock
         self.epochs_run = self.epochs_planned = 0
         self.seconds = 0.0
@@ -84,3 +93,7 @@ class TimeBudget(keras.callbacks.Callback):
                 self.report += f", within the {self.budget:.0f} s budget"
         if self.log is not None:
             self.log(self.report)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

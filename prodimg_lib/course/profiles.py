@@ -46,10 +46,12 @@ class Profile:
             (layers compute in bfloat16, weights, outputs and losses stay float32), or "auto":
             mixed_bfloat16 on GPUs that compute bfloat16 natively, float32 elsewhere (see
             :func:`configure_keras`).
-        train_budget_s: seconds of training of the GANs of notebooks 05 and 06, or None:
-            whole epochs run while the next fits in the budget, at least one and at most ``gan_epochs``
+        train_budget_s: seconds of training per notebook, or None for no bound: whole epochs
+            run while the next fits in the budget, at least one and at most the profile's epochs
             (:class:`prodimg_lib.course.budget.TimeBudget`), so a slower machine waits about as
-            long and trains fewer epochs.
+            long and trains fewer epochs. A notebook that trains several models gives each a
+            share (notebook 08: six trainings; 09: two) and says so in its header; the short
+            failure runs of notebook 05 get a quarter each, beside its DCGAN's whole budget.
         xla: compile the training steps with XLA. JAX always does; with ``xla=True``
             TensorFlow does too. PyTorch never does (Keras's ``jit_compile=True`` there means
             ``torch.compile``, another compiler, slow to start); see :attr:`jit_compile`.

@@ -71,7 +71,7 @@ class TrainedRun:
 
 def train_run(run_class: type[TrainedRun], model, settings: dict, inputs, targets, *, validation=None,
               verbose: int | str = 2, seed: int = 0, log: Callable[[str], None] | None = print,
-              jit_compile: bool | str = "auto", **fields) -> TrainedRun:
+              jit_compile: bool | str = "auto", callbacks=None, **fields) -> TrainedRun:
     """Train ``model`` with ``settings`` (:func:`prodimg_lib.enhancement.fit.train_image_to_image`); return its record.
 
     Args:
@@ -83,6 +83,9 @@ def train_run(run_class: type[TrainedRun], model, settings: dict, inputs, target
         log: called with one line when training is done (None: silent).
         jit_compile: passed to ``compile``: a run profile's ``jit_compile`` (XLA under the gpu
             profile on TensorFlow), or "auto", Keras's default.
+        callbacks: extra Keras callbacks, e.g. a
+            :class:`prodimg_lib.course.budget.TimeBudget` that may end training before
+            ``settings["epochs"]`` (the history then holds the epochs that ran).
         **fields: further fields of ``run_class``.
 
     Returns:
@@ -93,10 +96,13 @@ def train_run(run_class: type[TrainedRun], model, settings: dict, inputs, target
     start = time.perf_counter()
     history = train_image_to_image(model, inputs, targets, epochs=settings["epochs"], batch_size=settings["batch_size"],
                                    learning_rate=settings["learning_rate"], loss=settings.get("loss", "mse"),
-                                   validation_data=validation, verbose=verbose, seed=seed, jit_compile=jit_compile)
+                                   validation_data=validation, verbose=verbose, seed=seed, jit_compile=jit_compile,
+                                   callbacks=callbacks)
     run = run_class(model, settings, dict(history.history), time.perf_counter() - start, len(targets), **fields)
     if log is not None:
-        log(f"{run.name}: {model.count_params():,} parameters, {settings['epochs']} epoch(s) on {len(targets):,} "
+        ran = len(run.history.get("loss", []))
+        epochs = f"{ran} of {settings['epochs']}" if ran != settings["epochs"] else f"{ran}"
+        log(f"{run.name}: {model.count_params():,} parameters, {epochs} epoch(s) on {len(targets):,} "
             f"images in {run.seconds:.0f} s")
     return run
 

@@ -249,7 +249,7 @@ class RestoreRun(TrainedRun):
 
 
 def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose: int | str = 2, seed: int = 0,
-                   log: Callable[[str], None] | None = print) -> RestoreRun:
+                   log: Callable[[str], None] | None = print, callbacks=None) -> RestoreRun:
     """Build the DnCNN of :func:`restore_settings` and train it on (noisy, clean) pairs.
 
     Args:
@@ -264,6 +264,7 @@ def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose
         verbose: Keras ``fit`` verbosity (2: one line per epoch; 0: silent).
         seed: seeds the noise, the weights and the shuffling.
         log: called with one line when training is done (None: silent).
+        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
 
     Returns:
         :class:`RestoreRun`.
@@ -282,11 +283,11 @@ def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose
     keras.utils.set_random_seed(seed)
     model = build_dncnn(1, settings["width"], settings["depth"], batch_norm=settings["batch_norm"])
     return train_run(RestoreRun, model, settings, noisy, clean, validation=val, verbose=verbose, seed=seed, log=log,
-                     jit_compile=profile.jit_compile)
+                     jit_compile=profile.jit_compile, callbacks=callbacks)
 
 
 def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str = 2, seed: int = 0,
-                    log: Callable[[str], None] | None = print) -> RestoreRun:
+                    log: Callable[[str], None] | None = print, callbacks=None) -> RestoreRun:
     """Build the inpainting U-Net of :func:`restore_settings` and train it on (damaged, mask) -> clean.
 
     Training masks come from :func:`defect_pairs` (mixed defects, 5 to 20 % of each image,
@@ -298,6 +299,7 @@ def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str
         profile: the run profile.
         validation: clean held-out images (damaged with fresh masks) for a validation loss, or None.
         verbose, seed, log: as in :func:`train_denoiser`.
+        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
 
     Returns:
         :class:`RestoreRun`.
@@ -317,7 +319,7 @@ def train_inpainter(clean_train, profile, *, validation=None, verbose: int | str
     keras.utils.set_random_seed(seed)
     model = build_inpainting_unet(1, settings["width"])
     return train_run(RestoreRun, model, settings, [damaged, masks.astype(np.float32)], clean, validation=val,
-                     verbose=verbose, seed=seed, log=log, jit_compile=profile.jit_compile)
+                     verbose=verbose, seed=seed, log=log, jit_compile=profile.jit_compile, callbacks=callbacks)
 
 
 def denoise(model, noisy, batch_size: int = 500) -> np.ndarray:

@@ -164,7 +164,7 @@ class SRRun(TrainedRun):
 
 
 def train_sr(clean_train, factor: int, architecture: str, profile, *, validation=None, verbose: int | str = 2,
-             seed: int = 0, log: Callable[[str], None] | None = print) -> SRRun:
+             seed: int = 0, log: Callable[[str], None] | None = print, callbacks=None) -> SRRun:
     """Build a super-resolution model with :func:`sr_settings` and train it on (downscaled, clean) pairs.
 
     Args:
@@ -177,6 +177,7 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
         verbose: Keras ``fit`` verbosity (2: one line per epoch; 0: silent).
         seed: seeds the weights and the shuffling.
         log: called with one line when training is done (None: silent).
+        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
 
     Returns:
         :class:`SRRun`.
@@ -191,7 +192,7 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
     val = None if validation is None else make_pairs(validation, factor)
     keras.utils.set_random_seed(seed)
     return train_run(SRRun, build_sr(settings), settings, low, clean, validation=val, verbose=verbose, seed=seed,
-                     log=log, jit_compile=profile.jit_compile)
+                     log=log, jit_compile=profile.jit_compile, callbacks=callbacks)
 
 
 def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
@@ -360,12 +361,19 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
 
 
 def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 1e-3, verbose: int | str = 0,
-              seed: int = 0, log: Callable[[str], None] | None = print) -> SRRun:
+              seed: int = 0, log: Callable[[str], None] | None = print, callbacks=None) -> SRRun:
     """Train a *copy* of a trained model further on new clean images (e.g. :func:`.sr_photos.photo_patches`).
 
     The original model is left as it is (it stays the Fashion-MNIST model). The copy starts
     from its weights and is trained on (``downscale``, clean) pairs of the patches with the
     same factor, Adam at ``learning_rate`` with cosine decay, batches of 64.
+
+    Args:
+        run: the trained run to copy.
+        clean_patches: clean images to train on, uint8 (N, H, W) or float (N, H, W, 1) in [-1, 1].
+        epochs: training epochs (> 0); learning_rate: the initial Adam learning rate.
+        verbose, seed, log: as in :func:`train_sr`.
+        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
 
     Returns:
         :class:`SRRun` of the copy (settings gain ``fine_tuned_on`` and the new epochs).
@@ -378,7 +386,7 @@ def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 
     model.set_weights(run.model.get_weights())
     settings = dict(run.settings, epochs=epochs, batch_size=BATCH_SIZE, learning_rate=learning_rate,
                     fine_tuned_on=f"{len(clean):,} patches")
-    return train_run(SRRun, model, settings, low, clean, verbose=verbose, seed=seed, log=log)
+    return train_run(SRRun, model, settings, low, clean, verbose=verbose, seed=seed, log=log, callbacks=callbacks)
 
 
 def evaluate_photos(photos, factor: int, models: dict | None = None) -> tuple[list[dict], dict]:

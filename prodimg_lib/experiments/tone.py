@@ -191,7 +191,8 @@ class ToneRun(TrainedRun):
 
 
 def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, validation=None,
-                          verbose: int | str = 2, seed: int = 0, log: Callable[[str], None] | None = print) -> ToneRun:
+                          verbose: int | str = 2, seed: int = 0, log: Callable[[str], None] | None = print,
+                          callbacks=None) -> ToneRun:
     """Build the curve estimator with :func:`tone_settings` and train it on per-image darkened pairs.
 
     The training images are darkened once (:func:`darken` with ``seed + 1``) and prepared
@@ -209,6 +210,7 @@ def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, 
         verbose: Keras ``fit`` verbosity (2: one line per epoch; 0: silent).
         seed: seeds the darkening, the weights and the shuffling.
         log: called with one line when training is done (None: silent).
+        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
 
     Returns:
         :class:`ToneRun`.
@@ -230,7 +232,7 @@ def train_curve_estimator(clean_train, profile, *, prepare: dict | None = None, 
     keras.utils.set_random_seed(seed)
     model = build_curve_estimator(1, width=settings["width"], iterations=settings["iterations"])
     return train_run(ToneRun, model, settings, levels_gamma(dark, **prepare), clean, validation=val, verbose=verbose,
-                     seed=seed, log=log, jit_compile=profile.jit_compile, prepare=prepare)
+                     seed=seed, log=log, jit_compile=profile.jit_compile, prepare=prepare, callbacks=callbacks)
 
 
 def enhance_images(run: ToneRun, dark, batch_size: int = 500) -> np.ndarray:
