@@ -397,6 +397,14 @@ CHECKPOINT_FILES = ["generator.keras", "discriminator.keras", "d_optimizer.npz",
                     "state.json"]
 
 
+@pytest.mark.parametrize("keep_first, expected", [(False, ["epoch-0003"]), (True, ["epoch-0001", "epoch-0003"])])
+def test_keep_first_keeps_the_first_epoch_beside_the_newest(sample, tmp_path, keep_first, expected):
+    ckpt = tmp_path / "ckpt"
+    make_gan(seed=3).fit(make_dataset(sample[0][:128], 64, shuffle=False), epochs=3, verbose=0,
+                         callbacks=[checkpoint.GANCheckpoint(ckpt, keep=1, keep_first=keep_first)])
+    assert [p.name for p in checkpoint.list_checkpoints(ckpt)] == expected
+
+
 @pytest.fixture(scope="module")
 def two_checkpoints(sample, tmp_path_factory):
     """A run stopped after two epochs: epoch-0001 and epoch-0002, and the GAN as it was after each."""

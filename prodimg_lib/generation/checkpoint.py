@@ -288,7 +288,7 @@ def _apply(gan: keras.Model, path: Path, content: dict) -> int:
 
 
 class GANCheckpoint(keras.callbacks.Callback):
-    """Write a complete checkpoint after every epoch (see :func:`save_checkpoint`); keep the newest ``keep``.
+    """Write a complete checkpoint after every epoch (see :func:`save_checkpoint`); keep the newest ``keep`` (and the first).
 
     ``state.json`` carries the history of *all* epochs so far: when a run resumes from a
     checkpoint, its history is continued. A directory holding checkpoints newer than the
@@ -298,16 +298,18 @@ class GANCheckpoint(keras.callbacks.Callback):
     Args:
         directory: the checkpoint folder (created if missing).
         keep: how many of the newest checkpoints to keep (>= 1).
+        keep_first: also keep the oldest checkpoint of the folder (a run's first epoch, which
+            notebook 07 compares with the final generator), whatever ``keep`` is.
 
     Attributes:
         history: name -> list of epoch values (with ``"epoch"``: the epoch numbers).
     """
 
-    def __init__(self, directory, keep: int = 2):
+    def __init__(self, directory, keep: int = 2, keep_first: bool = False):
         super().__init__()
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
             raise ValueError(f"keep must be a positive integer, got {keep!r}")
-        self.directory, self.keep = Path(directory), keep
+        self.directory, self.keep, self.keep_first = Path(directory), keep, bool(keep_first)
         self.history: dict | None = None
 
     def on_train_begin(self, logs=None):
@@ -337,7 +339,7 @@ class GANCheckpoint(keras.callbacks.Callback):
         for name, value in logs.items():
             self.history.setdefault(name, []).append(_jsonable(value))
         save_checkpoint(self.model, self.directory, epoch + 1, self.history)
-        for old in list_checkpoints(self.directory)[: -self.keep]:
+        for old in list_checkpoints(self.directory)[int(self.keep_first): -self.keep]:
             remove_folder(old)
         for stale in self.directory.glob(f"{TMP_PREFIX}*"):  # left by writes that never finished
             shutil.rmtree(stale, ignore_errors=True)

@@ -232,6 +232,7 @@ def train(
     ncols: int | None = None,
     noise_seed: int = 0,
     keep: int = 2,
+    keep_first: bool = False,
     resume: bool = True,
     gif: bool = True,
     callbacks=(),
@@ -253,7 +254,8 @@ def train(
         sample_labels: labels of the grid's samples (conditional GAN); default: one row
             per class with ``n_samples // num_classes`` samples each.
         ncols: images per grid row.
-        keep: checkpoints to keep.
+        keep: how many of the newest checkpoints to keep.
+        keep_first: keep the first epoch's checkpoint too (see :class:`~prodimg_lib.generation.checkpoint.GANCheckpoint`).
         resume: continue from the newest checkpoint in ``out_dir/checkpoints`` if there is one.
         gif: write ``samples.gif`` at the end.
         callbacks: more Keras callbacks.
@@ -280,7 +282,7 @@ def train(
             dataset,
             epochs=epochs,
             initial_epoch=initial_epoch,
-            callbacks=[grid, GANCheckpoint(ckpt_dir, keep=keep), *callbacks],
+            callbacks=[grid, GANCheckpoint(ckpt_dir, keep=keep, keep_first=keep_first), *callbacks],
             verbose=verbose,
         )
     else:
