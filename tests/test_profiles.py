@@ -49,3 +49,17 @@ def test_environment_report_names_the_data_source():
     assert report["keras backend"] in {"tensorflow", "jax", "torch", "numpy"}
     assert "checksum verified" in report["Fashion-MNIST (sample)"]
     assert "Fashion-MNIST (full)" in env.format_report(report)
+
+
+@pytest.mark.parametrize("value, expected", [("off", None), ("OFF", None), ("1200", 1200.0), (" 90.5 ", 90.5)])
+def test_the_train_budget_variable_replaces_the_profiles_budget(monkeypatch, value, expected):
+    monkeypatch.setenv("PRODIMG_TRAIN_BUDGET", value)
+    assert get_profile("cpu").train_budget_s == expected
+    assert get_profile("gpu").train_budget_s == expected
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "nan", "inf", "soon"])
+def test_a_bad_train_budget_variable_is_refused(monkeypatch, bad):
+    monkeypatch.setenv("PRODIMG_TRAIN_BUDGET", bad)
+    with pytest.raises(ValueError, match="PRODIMG_TRAIN_BUDGET must be 'off' or a positive number of seconds"):
+        get_profile("cpu")

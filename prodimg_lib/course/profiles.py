@@ -18,9 +18,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-__all__ = ["Profile", "PROFILES", "get_profile", "default_profile_name", "configure_keras", "ENV_PROFILE"]
+__all__ = ["Profile", "PROFILES", "get_profile", "default_profile_name", "configure_keras", "ENV_PROFILE",
+           "ENV_TRAIN_BUDGET"]
 
 ENV_PROFILE = "PRODIMG_PROFILE"
+# Replaces the profile's training budget: "off" for none (every planned epoch), or seconds.
+ENV_TRAIN_BUDGET = "PRODIMG_TRAIN_BUDGET"
 
 
 @dataclass(frozen=True)
@@ -152,22 +155,40 @@ def default_profile_name() -> str:
 def get_profile(name: str | None = None, **overrides) -> Profile:
     """Return the named profile (``None``: :func:`default_profile_name`).
 
-    Keyword overrides replace single fields, e.g. ``get_profile("cpu", epochs=2)``.
+    ``$PRODIMG_TRAIN_BUDGET`` replaces the profile's ``train_budget_s``: ``off`` trains every
+    planned epoch, a number of seconds sets another budget (for example on a slow machine that
+    may take longer). Keyword overrides replace single fields, e.g. ``get_profile("cpu", epochs=2)``.
 
     Raises:
-        ValueError: the name is not one of ``smoke``, ``cpu``, ``gpu``, or an override is not a field.
+        ValueError: the name is not one of ``smoke``, ``cpu``, ``gpu``, an override is not a field,
+            or ``$PRODIMG_TRAIN_BUDGET`` is neither ``off`` nor a positive number.
     """
     name = default_profile_name() if name is None else str(name)
     key = name.strip().lower()
     if key not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     profile = PROFILES[key]
+    budget = os.environ.get(ENV_TRAIN_BUDGET, "").strip().lower()
+    if budget:
+        profile = replace(profile, train_budget_s=_budget_from_env(budget))
     if overrides:
         unknown = set(overrides) - set(Profile.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown profile field(s) {sorted(unknown)}; fields are {list(Profile.__dataclass_fields__)}")
         profile = replace(profile, **overrides)
     return profile
+
+
+def _budget_from_env(text: str) -> float | None:
+    if text == "off":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not (seconds > 0 and seconds != float("inf")):
+        raise ValueError(f"{ENV_TRAIN_BUDGET} must be 'off' or a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def configure_keras(profile: Profile) -> str:
