@@ -28,6 +28,7 @@ import pytest
 os.environ["PRODIMG_PROFILE"] = "smoke"
 os.environ["PRODIMG_BUILD_DIR"] = tempfile.mkdtemp(prefix="prodimg-test-build-")
 os.environ["PRODIMG_PRETRAINED"] = "off"
+os.environ.pop("PRODIMG_TRAIN_BUDGET", None)  # the profiles' own budgets, whatever the shell says
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # JAX's persistent compilation cache, shared by the test processes and the notebook kernels of
 # one run: the tests build the same small models many times, and each identical training
