@@ -7,7 +7,9 @@ Conventions checked here:
   ``nbval-check-output`` (deterministic values that ``pytest --nbval-lax`` compares).
 
 Maintainers refresh those stored outputs after editing a notebook with
-``python -m prodimg_lib.course.notebooks refresh notebooks/NN_name.ipynb``.
+``python -m prodimg_lib.course.notebooks refresh notebooks/NN_name.ipynb``; that also rewrites
+the cells that show library code (:mod:`prodimg_lib.course.shown_code`), which
+``... notebooks show-code PATHS`` does alone, without running anything.
 """
 
 from __future__ import annotations
@@ -188,7 +190,8 @@ def write_notebook(nb, path: str | os.PathLike) -> Path:
 
 
 def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> None:
-    """Execute a notebook and store only the outputs of its ``nbval-check-output`` cells.
+    """Rewrite a notebook's library-code cells from the library (:mod:`.shown_code`), execute it, and
+    store only the outputs of its ``nbval-check-output`` cells.
 
     What the run saves goes to ``$PRODIMG_BUILD_DIR`` if set, else to ``build/refresh/`` (not
     ``build/``), so that refreshing a notebook never replaces the models of a real course run;
@@ -196,8 +199,12 @@ def refresh_checked_outputs(path: str | os.PathLike, profile: str = "smoke") -> 
     """
     from prodimg_lib.course.artifacts import build_dir
 
+    from prodimg_lib.course.shown_code import refresh_shown_code
+
     path = Path(path)
     original = nbformat.read(path, as_version=4)
+    if refresh_shown_code(original):  # the library's code cells first: the run executes them
+        write_notebook(original, path)
     saved = os.environ.get("PRODIMG_BUILD_DIR")
     if not saved:
         os.environ["PRODIMG_BUILD_DIR"] = str(build_dir() / "refresh")
@@ -219,10 +226,18 @@ def _main(argv=None) -> int:
     refresh.add_argument("paths", nargs="+")
     strip = sub.add_parser("strip", help="remove outputs other than the stored nbval-checked ones")
     strip.add_argument("paths", nargs="+")
+    show = sub.add_parser("show-code", help="rewrite the cells that show library code from the library (no run)")
+    show.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     for p in args.paths:
         if args.command == "refresh":
             refresh_checked_outputs(p)
+        elif args.command == "show-code":
+            from prodimg_lib.course.shown_code import refresh_shown_code
+
+            nb = nbformat.read(p, as_version=4)
+            if refresh_shown_code(nb):
+                write_notebook(nb, p)
         else:
             write_notebook(strip_outputs(nbformat.read(p, as_version=4)), p)
         print(f"{args.command}: {p}", file=sys.stderr)
