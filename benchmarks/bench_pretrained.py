@@ -40,11 +40,11 @@ def _sr_photo(factor):
     def measure(model, fm, record):
         import tempfile
 
-        from prodimg_lib.data.photos import load_photo_folder
+        from prodimg_lib.data.photos import demo_photo_folder, load_photo_folder
         from prodimg_lib.experiments import sr_photos
         from prodimg_lib.experiments import super_resolution as sr
 
-        folder = load_photo_folder(sr_photos.demo_photo_folder(tempfile.mkdtemp(prefix="sr_photos_")),
+        folder = load_photo_folder(demo_photo_folder(tempfile.mkdtemp(prefix="sr_photos_")),
                                    size=sr_photos.PHOTO_SIZE, color_mode="rgb", fit="crop")
         rows, _ = sr.evaluate_photos(folder.images[:8], factor, {"shipped": model})
         psnr = {row["method"]: row["psnr"] for row in rows}

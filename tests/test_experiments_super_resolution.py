@@ -188,9 +188,9 @@ def test_saved_model_loads_in_safe_mode(tiny_runs, tmp_path, monkeypatch):
 
 
 def test_demo_photos(tmp_path):
-    from prodimg_lib.data.photos import load_photo_folder
+    from prodimg_lib.data.photos import demo_photo_folder, load_photo_folder
 
-    folder = sr_photos.demo_photo_folder(tmp_path / "photos")
+    folder = demo_photo_folder(tmp_path / "photos")
     photos = load_photo_folder(folder, size=32, fit="crop")
     assert photos.images.shape == (4, 32, 32, 3) and [p.stem for p in photos.paths][0] == "astronaut"
 

@@ -152,3 +152,17 @@ def test_folder_with_only_unreadable_files(tmp_path):
 def test_bad_arguments(flat_folder, kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_photo_folder(flat_folder, **kwargs)
+
+
+def test_the_demo_photo_folder_flat_shrunk_and_by_class(tmp_path):
+    from prodimg_lib.data.photos import demo_photo_folder
+
+    flat = demo_photo_folder(tmp_path / "flat", ["coffee", "rocket"], shrink=4)
+    assert sorted(p.name for p in flat.iterdir()) == ["coffee.png", "rocket.png"]
+    assert read_photo(flat / "coffee.png").shape == (100, 150, 3)  # skimage's coffee is 400 x 600
+    with pytest.warns(UnreadableFilesWarning):
+        photos = load_photo_folder(demo_photo_folder(tmp_path / "classes", by_class=True), size=32)
+    assert photos.class_names == ["astronauts", "cats", "cups", "rockets"]
+    assert len(photos) == 6 and [p.name for p, _ in photos.skipped] == ["rocket_download.jpg"]
+    with pytest.raises(ValueError, match="no demo photo 'lena'"):
+        demo_photo_folder(tmp_path / "x", ["lena"])

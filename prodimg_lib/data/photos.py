@@ -12,6 +12,9 @@ Every photo is read with Pillow, turned upright according to its EXIF orientatio
 converted to RGB or grayscale (16-bit grayscale scaled to 8 bits, transparent areas put on
 white), and brought to one size. Files that cannot be read as an
 image are skipped and counted in one warning; an empty or missing folder is an error.
+
+:func:`demo_photo_folder` writes a few photographs that ship with scikit-image into a
+folder, for the notebooks that try their tools on photos when you give them none of yours.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from prodimg_lib.data.pixels import as_photo
 from prodimg_lib.files import atomic_write_bytes
 
-__all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "write_photo", "UnreadableFilesWarning"]
+__all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "write_photo", "UnreadableFilesWarning",
+           "DEMO_PHOTOS", "demo_photo_folder"]
+
+# Colour photographs of scikit-image, none of them a Fashion-MNIST product: a cup on a saucer,
+# a cat, a portrait and a rocket; with the subfolder each gets in a folder sorted by class.
+DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
+_DEMO_CLASSES = {"coffee": "cups", "chelsea": "cats", "astronaut": "astronauts", "rocket": "rockets"}
+_DEMO_CLOSEUPS = {"coffee": (slice(0, 400), slice(150, 440)), "rocket": (slice(110, 427), slice(255, 385))}
 
 _FITS = ("pad", "crop", "stretch")
 _MODES = {"rgb": "RGB", "grayscale": "L"}
@@ -239,3 +249,46 @@ def load_photo_folder(
         paths=paths,
         skipped=skipped,
     )
+
+
+def demo_photo_folder(root: str | os.PathLike, names=DEMO_PHOTOS, *, shrink: int = 1, by_class: bool = False) -> Path:
+    """Write photographs that ship with scikit-image into ``root``; return the folder.
+
+    Args:
+        root: the folder (created if missing).
+        names: which of :data:`DEMO_PHOTOS`.
+        shrink: an integer >= 1; each photo is reduced by it (the mean of each shrink x shrink
+            block, Pillow's ``reduce``), to make small photos to enlarge.
+        by_class: False writes ``NAME.png`` files side by side. True writes the folder a learner
+            might have: one subfolder per kind (``cups/``, ``cats/``, ...), JPEG and PNG files, a
+            close-up crop of the cup and of the rocket, and one broken file
+            (``rockets/rocket_download.jpg``, the first 2 kB of a JPEG) that a loader must skip.
+
+    Raises:
+        ValueError: a name not in :data:`DEMO_PHOTOS`, or a shrink that is not a positive integer.
+    """
+    from skimage import data as skdata
+
+    from prodimg_lib.data.pixels import check_positive_int
+
+    shrink = check_positive_int(shrink, "shrink")
+    unknown = [n for n in names if n not in DEMO_PHOTOS]
+    if unknown:
+        raise ValueError(f"no demo photo {unknown[0]!r}: the demo photos are {', '.join(DEMO_PHOTOS)}")
+    root = Path(root)
+    for name in names:
+        photo = getattr(skdata, name)()
+        files = {f"{name}.png": photo}
+        if by_class:
+            files = {f"{name}.{'png' if name == 'astronaut' else 'jpg'}": photo}
+            if name in _DEMO_CLOSEUPS:
+                files[f"{name}_closeup.png"] = photo[_DEMO_CLOSEUPS[name]]
+        folder = root / _DEMO_CLASSES[name] if by_class else root
+        folder.mkdir(parents=True, exist_ok=True)
+        for file_name, pixels in files.items():
+            image = Image.fromarray(pixels)
+            (image.reduce(shrink) if shrink > 1 else image).save(folder / file_name)
+    if by_class and "rocket" in names:
+        jpeg = (root / "rockets" / "rocket.jpg").read_bytes()
+        (root / "rockets" / "rocket_download.jpg").write_bytes(jpeg[:2048])
+    return root

@@ -4,21 +4,20 @@ All come with scikit-image, so the experiment needs no download. The demo photos
 cat, a portrait, a rocket) are what the models are tried on; the fine-tuning patches are
 cut from *other* photographs (:data:`PHOTO_TRAINING`), never from the demo photos.
 
-- :func:`demo_photo_folder`: the demo photos written as PNG files, and :func:`load_demo_photos`,
-  the same photos loaded as notebook 08 loads them;
+- :func:`load_demo_photos`: the demo photos (:func:`prodimg_lib.data.photos.demo_photo_folder`)
+  loaded as notebook 08 loads them;
 - :func:`photo_patches`: random grayscale patches of the other photographs, and
   :func:`patches_per_scale`, how many a run profile cuts.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from prodimg_lib.data.photos import DEMO_PHOTOS, demo_photo_folder, load_photo_folder
 from prodimg_lib.data.pixels import check_positive_int
 
-__all__ = ["DEMO_PHOTOS", "PHOTO_TRAINING", "PHOTO_SIZE", "demo_photo_folder", "load_demo_photos",
+__all__ = ["DEMO_PHOTOS", "PHOTO_TRAINING", "PHOTO_SIZE", "load_demo_photos",
            "patches_per_scale", "photo_patches"]
 
 PHOTO_SIZE = 128
@@ -33,36 +32,14 @@ def load_demo_photos(size: int = PHOTO_SIZE) -> tuple[np.ndarray, list[str]]:
     """The demo photos (:data:`DEMO_PHOTOS`) as notebook 08 loads them: centre crop, ``size`` x ``size``, uint8 RGB."""
     import tempfile
 
-    from prodimg_lib.data.photos import load_photo_folder
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = load_photo_folder(demo_photo_folder(tmp), size=size, color_mode="rgb", fit="crop")
     return folder.images, [p.stem for p in folder.paths]
 
 
-DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
 # Photographs shipped with scikit-image that are NOT among the demo photos: the fine-tuning data.
 PHOTO_TRAINING = ("camera", "brick", "grass", "gravel", "coins", "moon", "text", "page", "clock", "cell",
                   "hubble_deep_field", "immunohistochemistry", "retina")
-
-
-def demo_photo_folder(root) -> Path:
-    """Write four colour photographs that ship with scikit-image into ``root`` (PNG); return the folder.
-
-    coffee (a cup on a saucer), chelsea (a cat), astronaut (a portrait) and rocket: real
-    photographs, none of them a Fashion-MNIST product, for the transfer experiment of
-    notebook 08 (load them with ``photos.load_photo_folder``). None of them is used by
-    :func:`photo_patches`.
-    """
-    from skimage import data as skdata
-
-    from prodimg_lib.data.photos import write_photo
-
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    for name in DEMO_PHOTOS:
-        write_photo(getattr(skdata, name)(), root / f"{name}.png")
-    return root
 
 
 def photo_patches(per_scale: int = 200, size: int = 32, *, names=PHOTO_TRAINING, scales=(128, 192, 256),
