@@ -48,6 +48,40 @@ def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def keras_feature_map(kernel):
+    """Exercise 5: one k x k kernel in a Keras Conv2D (no bias, 'valid', stride 1), weights set by hand.
+
+    Conv2D computes a cross-correlation, so the kernel goes in as it is: kernel[u, v] at [u, v, 0, 0].
+    """
+    import keras
+
+    k = kernel.shape[0]
+    conv = keras.layers.Conv2D(1, k, use_bias=False)
+    model = keras.Sequential([keras.Input((None, None, 1)), conv])  # the Input builds the layer
+    conv.set_weights([np.asarray(kernel, dtype="float32").reshape(k, k, 1, 1)])
+    return model
+
+
+def conv2d_backward(x, w, grad_out):
+    """Exercise 6: gradients of a stride-1 'valid' convolution of one image x (H, W, C_in).
+
+    dw[u, v, c, o] = sum_ij x[i + u, j + v, c] * g[i, j, o]; db[o] = sum_ij g[i, j, o];
+    dx is the 'full' convolution of g with w: every input pixel collects from each window it was in.
+    """
+    x, w, g = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_out))
+    k = w.shape[0]
+    h_out, w_out, _ = g.shape
+    dx = np.zeros_like(x)
+    dw = np.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            patch = x[i : i + k, j : j + k, :]  # (k, k, C_in)
+            dw += patch[:, :, :, None] * g[i, j][None, None, None, :]
+            dx[i : i + k, j : j + k, :] += np.tensordot(w, g[i, j], axes=([3], [0]))  # (k, k, C_in)
+    db = g.sum(axis=(0, 1))
+    return dx, dw, db
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import cnn_operations as exercises
@@ -57,6 +91,8 @@ def check_all():
         exercises.check_output_size(output_size),
         exercises.check_maxpool(maxpool),
         exercises.check_softmax(softmax),
+        exercises.check_keras_feature_map(keras_feature_map),
+        exercises.check_conv2d_backward(conv2d_backward),
     ]
 
 

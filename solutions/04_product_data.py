@@ -35,6 +35,39 @@ def horizontal_flip(images):
 LABEL_PRESERVING = {"a", "c", "e", "f"}
 
 
+def build_small_classifier():
+    """Exercise 6: two convolution blocks, Flatten, Dense(10, softmax), compiled for integer labels."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _classifier_data():
+    """1,024 training and 1,000 test images in [-1, 1]: the full Fashion-MNIST if found offline, else the committed sample."""
+    from prodimg_lib import data
+
+    try:
+        images = data.locate_fashion_mnist(download=False)[0]
+    except data.DataNotFoundError:
+        images = data.load_sample()
+    x_train, y_train, x_test, y_test = images
+    return (data.to_minus_one_one(x_train[:1024, :, :, None]), y_train[:1024],
+            data.to_minus_one_one(x_test[:1000, :, :, None]), y_test[:1000])
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import product_data as exercises
@@ -45,6 +78,7 @@ def check_all():
         exercises.check_accuracy(accuracy),
         exercises.check_horizontal_flip(horizontal_flip),
         exercises.check_label_preserving(LABEL_PRESERVING),
+        exercises.check_small_classifier(build_small_classifier, *_classifier_data()),
     ]
 
 

@@ -31,15 +31,49 @@ def smoothed_d_loss(real_logits, fake_logits, smoothing):
     return float(np.mean(real_term) + np.mean(fake_term))
 
 
+def my_train_step(gan, real):
+    """Exercise 4: one GAN step with tf.GradientTape (the TensorFlow backend), as in steps.tensorflow_train_step."""
+    import tensorflow as tf
+
+    from prodimg_lib.generation.losses import d_loss_from_logits, g_loss_from_logits
+
+    batch_size = real.shape[0]
+    discriminator, generator = gan.discriminator, gan.generator
+
+    # 1. Discriminator step: the fake images are made outside the tape, so no gradient reaches G.
+    noise, _ = gan.sample_inputs(batch_size)  # (noise, labels); labels is None without conditioning
+    fake = generator(noise, training=True)
+    with tf.GradientTape() as tape:
+        real_logits = discriminator(real, training=True)
+        fake_logits = discriminator(fake, training=True)
+        d_loss = d_loss_from_logits(real_logits, fake_logits, gan.label_smoothing)
+    grads = tape.gradient(d_loss, discriminator.trainable_weights)
+    gan.d_optimizer.apply(grads, discriminator.trainable_weights)
+
+    # 2. Generator step: fresh noise, through the discriminator just updated; only G's weights move.
+    noise, _ = gan.sample_inputs(batch_size)
+    with tf.GradientTape() as tape:
+        logits = discriminator(generator(noise, training=True), training=True)
+        g_loss = g_loss_from_logits(logits, gan.loss_kind)
+    grads = tape.gradient(g_loss, generator.trainable_weights)
+    gan.g_optimizer.apply(grads, generator.trainable_weights)
+    return {"d_loss": d_loss, "g_loss": g_loss}
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import dcgan as exercises
 
-    return [
+    import keras
+
+    results = [
         exercises.check_transposed_output_size(transposed_output_size),
         exercises.check_conv_transpose_parameters(conv_transpose_parameters),
         exercises.check_smoothed_d_loss(smoothed_d_loss),
     ]
+    if keras.backend.backend() == "tensorflow":  # the training step is written with tf.GradientTape
+        results.append(exercises.check_train_step(my_train_step))
+    return results
 
 
 if __name__ == "__main__":

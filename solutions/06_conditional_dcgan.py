@@ -24,11 +24,29 @@ def lerp(z0, z1, steps):
     return (1 - t) * np.asarray(z0) + t * np.asarray(z1)
 
 
+def projection_head(num_classes, feature_dim):
+    """Exercise 4: logit = Dense(1)(h) + <Embedding(y), h>, as in dcgan.build_conditional_discriminator."""
+    import keras
+    from keras import layers
+
+    features = keras.Input((feature_dim,), name="features")
+    labels = keras.Input((), dtype="int32", name="labels")
+    unconditional = layers.Dense(1)(features)  # "does it look real?"
+    label_vec = layers.Embedding(num_classes, feature_dim)(labels)  # (N, feature_dim): one vector per class
+    projection = layers.Dot(axes=1)([label_vec, features])  # (N, 1): "does it look like this class?"
+    return keras.Model([features, labels], layers.Add()([unconditional, projection]))
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import conditional_dcgan as exercises
 
-    return [exercises.check_grid_labels(grid_labels), exercises.check_class_agreement(agreement), exercises.check_interpolation(lerp)]
+    return [
+        exercises.check_grid_labels(grid_labels),
+        exercises.check_class_agreement(agreement),
+        exercises.check_interpolation(lerp),
+        exercises.check_projection_head(projection_head),
+    ]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,17 @@ def normalised_entropy(histogram):
     return float(-np.sum(p * np.log(p)) / np.log(len(counts)))
 
 
+def feature_extractor(classifier):
+    """Exercise 5: a model from the classifier's inputs to its "features" layer (the input of the last Dense layer).
+
+    It shares the classifier's layers and weights; ``classifier.layers[-1].input`` is the same
+    tensor after the dropout, which passes values through unchanged outside training.
+    """
+    import keras
+
+    return keras.Model(classifier.inputs, classifier.get_layer("features").output)
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import evaluating_generators as exercises
@@ -33,6 +44,7 @@ def check_all():
         exercises.check_frechet_1d(frechet_1d),
         exercises.check_frechet_distance(frechet),
         exercises.check_normalised_entropy(normalised_entropy),
+        exercises.check_feature_extractor(feature_extractor),
     ]
 
 

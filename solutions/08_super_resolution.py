@@ -33,6 +33,15 @@ def espcn_parameters():
     return (5 * 5 * 1 * 32 + 32) + (3 * 3 * 32 * 16 + 16) + (3 * 3 * 16 * 9 + 9)
 
 
+def residual_block(x, width):
+    """Exercise 6: the EDSR block, Conv(3x3, ReLU) -> Conv(3x3) -> Add with the input (no batch normalisation)."""
+    from keras import layers
+
+    y = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+    y = layers.Conv2D(width, 3, padding="same")(y)
+    return layers.Add()([x, y])
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import super_resolution as exercises
@@ -42,6 +51,7 @@ def check_all():
         exercises.check_psnr(psnr),
         exercises.check_pixel_shuffle(pixel_shuffle),
         exercises.check_espcn_parameters(espcn_parameters()),
+        exercises.check_residual_block(residual_block),
     ]
 
 

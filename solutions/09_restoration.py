@@ -23,6 +23,19 @@ def masked_psnr(reference, estimate, mask):
     return 10.0 * np.log10(2.0 ** 2 / np.mean(error ** 2))
 
 
+def masked_l1(y_true, y_pred):
+    """Exercise 5: the L1 error over the damaged pixels of the batch, a Keras loss (keras.ops only).
+
+    y_true (N, H, W, 2): the clean image in channel 0, the mask (1.0 = damaged) in channel 1; the
+    slices 0:1 and 1:2 keep the channel axis, so both match y_pred (N, H, W, 1). Dividing by at
+    least 1 makes a batch without damage give 0, not 0 / 0.
+    """
+    from keras import ops
+
+    target, mask = y_true[..., 0:1], y_true[..., 1:2]
+    return ops.sum(ops.abs(target - y_pred) * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import restoration as exercises
@@ -31,6 +44,7 @@ def check_all():
         exercises.check_noise_psnr(noise_psnr),
         exercises.check_composite(composite),
         exercises.check_masked_psnr(masked_psnr),
+        exercises.check_masked_l1(masked_l1),
     ]
 
 

@@ -35,6 +35,15 @@ def grey_world(images):
     return 2 * np.clip(u * grey / means, 0, 1) - 1
 
 
+def exposure_loss(images, level=0.6, patch=4):
+    """Exercise 6: the Zero-DCE exposure loss for images in [0, 1]: mean over patch x patch blocks of |mean - level|."""
+    from keras import ops
+
+    grey = ops.mean(images, axis=-1, keepdims=True)  # (N, H, W, 1)
+    blocks = ops.average_pool(grey, patch, strides=patch, padding="valid")  # (N, H / patch, W / patch, 1)
+    return ops.mean(ops.abs(blocks - level))
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import colour_and_tone as exercises
@@ -44,6 +53,7 @@ def check_all():
         exercises.check_undo_low_light(undo_low_light),
         exercises.check_auto_gamma(auto_gamma_value),
         exercises.check_grey_world(grey_world),
+        exercises.check_exposure_loss(exposure_loss),
     ]
 
 

@@ -26,6 +26,19 @@ def acceptance_by_class(requested, accepted, num_classes):
     return np.divide(kept, asked, out=np.zeros(num_classes), where=asked > 0)
 
 
+def generate_and_enlarge(generator, upscaler):
+    """Exercise 5: one model, [noise (N, latent), labels (N,)] -> upscaler(generator([noise, labels])).
+
+    New inputs shaped like the generator's; ``keras.Model(generator.inputs, upscaler(generator.output))``
+    is the same model.
+    """
+    import keras
+
+    noise = keras.Input(generator.inputs[0].shape[1:], name="noise")
+    labels = keras.Input((), dtype="int32", name="labels")
+    return keras.Model([noise, labels], upscaler(generator([noise, labels])), name="generate_and_enlarge")
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import product_pipeline as exercises
@@ -34,6 +47,7 @@ def check_all():
         exercises.check_white_background(white_background),
         exercises.check_gate_one(gate),
         exercises.check_acceptance_by_class(acceptance_by_class),
+        exercises.check_generate_and_enlarge(generate_and_enlarge),
     ]
 
 

@@ -141,3 +141,20 @@ def test_the_drawn_pipelines_are_the_ones_in_the_markdown():
         assert len(chart.edges) >= 6 and set(chart.columns().values()) == set(range(6))
         fig = flowchart.draw(text)
         assert len(fig.axes[0].patches) == len(chart.labels)  # one shape per node
+
+
+# From notebook 03 on, at least one exercise makes the learner write Keras code; its checker runs it.
+KERAS_EXERCISES = {"03": "check_keras_feature_map", "04": "check_small_classifier", "05": "check_train_step",
+                   "06": "check_projection_head", "07": "check_feature_extractor", "08": "check_residual_block",
+                   "09": "check_masked_l1", "10": "check_exposure_loss", "11": "check_generate_and_enlarge"}
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem[:2] >= "03"], ids=lambda p: p.stem)
+def test_every_notebook_from_03_on_has_a_keras_exercise_whose_solution_is_checked(path):
+    from pathlib import Path
+
+    checker = KERAS_EXERCISES[path.stem[:2]]
+    cells = [c.source for c in _exercise_cells(_read(path)) if f"{checker}(" in c.source]
+    assert cells, f"{path.name} has no exercise cell that calls {checker}"
+    solutions = (Path(__file__).resolve().parent.parent / "solutions" / f"{path.stem}.py").read_text()
+    assert f"{checker}(" in solutions, f"solutions/{path.stem}.py does not run {checker}"

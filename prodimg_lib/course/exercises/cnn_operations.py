@@ -10,8 +10,8 @@ from typing import Any, Callable
 import numpy as np
 
 from prodimg_lib.reference.activations import softmax
-from prodimg_lib.reference.cnn import avgpool_forward, conv2d_forward, conv_output_size, maxpool_forward
-from prodimg_lib.course.exercises.checking import CheckResult, compare_arrays, failed, passed, run_candidate
+from prodimg_lib.reference.cnn import avgpool_forward, conv2d_backward, conv2d_forward, conv_output_size, maxpool_forward
+from prodimg_lib.course.exercises.checking import CheckResult, compare_arrays, failed, not_answered, passed, run_candidate
 
 
 def _first(value: Any) -> Any:
@@ -194,3 +194,187 @@ def check_dense(fn: Callable[..., Any] | None) -> CheckResult:
     if _close(got_arr, x @ w):
         return failed("you forgot the bias b.")
     return compare_arrays("your dense output", got_arr, expected)
+
+
+# --------------------------------------------------------------------------- Keras and backward-pass exercises
+
+
+def _call_new(name: str, fn: Callable[..., Any] | None, *args: Any) -> tuple[Any, CheckResult | None]:
+    """Run a learner's function; ``None`` back (the ``...`` body of the exercise cell) is not answered yet."""
+    got, error = run_candidate(name, fn, *args)
+    if error is None and got is None:
+        return None, not_answered(name)
+    return got, error
+
+
+
+def _keras_layers(model: Any, kind: type) -> list:
+    """The layers of type ``kind`` in a Keras model, nested models included."""
+    found, stack = [], [model]
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, kind):
+            found.append(layer)
+        stack.extend(getattr(layer, "layers", None) or [])
+    return found
+
+
+def check_keras_feature_map(fn: Callable[..., Any] | None) -> CheckResult:
+    """Check a learner's ``fn(kernel)``: a Keras model, (N, H, W, 1) images -> the 'valid', stride-1 feature map.
+
+    ``kernel`` is a (k, k) NumPy array; the model holds a ``Conv2D(1, k, use_bias=False)``
+    whose weights are set to it. The answer is compared with the NumPy reference
+    convolution on random 28 x 28 images for three kernels, one of them Sobel x (whose
+    flip changes the sign), one random and one of even size.
+    """
+    import keras
+
+    rng = np.random.default_rng(7)
+    images = rng.normal(size=(3, 28, 28, 1)).astype(np.float32)
+    sobel_x = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    kernels = [("the Sobel x kernel (3 x 3)", sobel_x), ("a random 3 x 3 kernel", rng.normal(size=(3, 3))),
+               ("a random 2 x 2 kernel", rng.normal(size=(2, 2)))]
+    for label, kernel in kernels:
+        k = kernel.shape[0]
+        model, error = _call_new("keras_feature_map", fn, kernel.copy())
+        if error is not None:
+            return error
+        if isinstance(model, keras.layers.Layer) and not isinstance(model, keras.Model):
+            return failed(f"keras_feature_map returned a {type(model).__name__} layer; return a model that holds it, "
+                          "e.g. keras.Sequential([keras.Input((None, None, 1)), conv]).")
+        if not isinstance(model, keras.Model):
+            return failed(f"keras_feature_map should return a keras.Model (or keras.Sequential), got {type(model).__name__}.")
+        try:
+            got = keras.ops.convert_to_numpy(model(images))
+        except Exception as exc:  # the learner's model cannot take the images
+            return failed(f"calling your model on a batch of shape {images.shape} raised {type(exc).__name__}: {exc}")
+        got = np.asarray(got, dtype=np.float64)
+        expected = conv2d_forward(images, kernel[:, :, None, None], np.zeros(1))[0]
+        n, h, w, _ = images.shape
+        convs = _keras_layers(model, keras.layers.Conv2D)
+        with_bias = [c for c in convs if c.use_bias]
+        if got.shape == (n, h, w, 1) and got.shape != expected.shape:
+            return failed(f"for {label} the feature map is {h} x {w}, the input's size: that is padding='same'. "
+                          f"The 'valid' map of a {k} x {k} kernel is {h - k + 1} x {w - k + 1} (Conv2D's default padding).")
+        if got.shape[:3] == expected.shape[:3] and got.ndim == 4 and got.shape[3] != 1:
+            return failed(f"the feature map has {got.shape[3]} channels: the Conv2D should have one filter, Conv2D(1, {k}).")
+        if got.shape != expected.shape:
+            return failed(f"for {label} on images of shape {images.shape} your model returned shape {got.shape}, "
+                          f"expected {expected.shape} = (N, H - k + 1, W - k + 1, 1) (stride 1, 'valid').")
+        if _close32(got, expected):
+            if with_bias:
+                return failed(f"the values are right, but the Conv2D has a bias (zero for now, and trained later): "
+                              f"a feature map of one kernel has none; use Conv2D(1, {k}, use_bias=False).")
+            continue
+        flipped = conv2d_forward(images, kernel[::-1, ::-1, None, None], np.zeros(1))[0]
+        if _close32(got, flipped):
+            return failed(f"for {label} your map is the one of the kernel rotated by 180 degrees, a true convolution. "
+                          "Conv2D computes a cross-correlation: set the kernel as it is, without flipping it.")
+        if _close32(got, conv2d_forward(images, kernel.T[:, :, None, None], np.zeros(1))[0]):
+            return failed(f"for {label} your map is the one of the transposed kernel (rows and columns swapped): "
+                          "the Conv2D kernel is (k, k, 1, 1) with kernel[u, v] at [u, v, 0, 0], e.g. kernel.reshape(k, k, 1, 1).")
+        if _close32(got, np.maximum(expected, 0.0)):
+            return failed("the negative values are cut to 0: the Conv2D has a ReLU activation. A feature map here has no activation.")
+        offset = got - expected
+        if with_bias and np.allclose(offset, offset.flat[0], atol=1e-4):
+            return failed(f"your map is off by a constant {offset.flat[0]:.4g}: the bias. Use Conv2D(1, {k}, use_bias=False) "
+                          "and set the kernel only.")
+        for conv in convs:
+            weights = [np.asarray(v) for v in conv.get_weights()]
+            if weights and weights[0].shape == (k, k, 1, 1) and not np.allclose(weights[0][:, :, 0, 0], kernel, atol=1e-6) \
+                    and not np.allclose(weights[0][:, :, 0, 0], kernel[::-1, ::-1], atol=1e-6) \
+                    and not np.allclose(weights[0][:, :, 0, 0], kernel.T, atol=1e-6):
+                return failed(f"for {label} the Conv2D's kernel is not the one given (still its random initial weights?): "
+                              "set it with conv.set_weights([kernel.reshape(k, k, 1, 1)]) once the layer is built.")
+        return failed(f"for {label} your feature map differs from the reference by up to {np.max(np.abs(offset)):.3g}.")
+    return passed("your Keras model computes the same feature maps as the NumPy convolution (a cross-correlation).")
+
+
+def _close32(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Equal up to float32 rounding (Keras computes in float32)."""
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-4, atol=1e-4))
+
+
+def _conv_grads(x: np.ndarray, w: np.ndarray, grad_out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference (dx, dw, db) of a stride-1 'valid' convolution of one image x (H, W, C_in)."""
+    _, cache = conv2d_forward(x[None], w, np.zeros(w.shape[3]))
+    dx, dw, db = conv2d_backward(grad_out[None], cache)
+    return dx[0], dw, db
+
+
+def check_conv2d_backward(fn: Callable[..., Any] | None) -> CheckResult:
+    """Check a learner's ``fn(x, w, grad_out)`` -> ``(dx, dw, db)`` for a stride-1 'valid' convolution.
+
+    ``x`` is (H, W, C_in), ``w`` (k, k, C_in, C_out) and ``grad_out`` = dL/dout
+    (H - k + 1, W - k + 1, C_out). The reference is the library's backward pass, itself
+    checked against central differences. Every wrong part is named, with the typical
+    mistakes of ``dx`` (no padding, no flip).
+    """
+    rng = np.random.default_rng(8)
+    cases = [("a 5 x 6 input with 2 channels and three 3 x 3 filters", (5, 6, 2), (3, 3, 2, 3)),
+             ("a 4 x 4 input with 1 channel and one 2 x 2 filter", (4, 4, 1), (2, 2, 1, 1)),
+             ("a 7 x 5 input with 3 channels and two 3 x 3 filters", (7, 5, 3), (3, 3, 3, 2))]
+    for label, x_shape, w_shape in cases:
+        x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+        k = w_shape[0]
+        g = rng.normal(size=(x_shape[0] - k + 1, x_shape[1] - k + 1, w_shape[3]))
+        got, error = _call_new("conv2d_backward", fn, x.copy(), w.copy(), g.copy())
+        if error is not None:
+            return error
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            return failed(f"conv2d_backward should return three arrays (dx, dw, db), got {type(got).__name__}"
+                          f"{f' of length {len(got)}' if isinstance(got, (tuple, list)) else ''}.")
+        dx_ref, dw_ref, db_ref = _conv_grads(x, w, g)
+        problems = []
+        dx, dw, db = (_to_array(v) for v in got)
+        if dx is None or not _close(dx, dx_ref):
+            problems.append(_dx_problem(dx, dx_ref, x, w, g))
+        if dw is None or not _close(dw, dw_ref):
+            problems.append(_dw_problem(dw, dw_ref))
+        if db is None or not _close(db, db_ref):
+            problems.append(_db_problem(db, db_ref, g))
+        if problems:
+            return failed(f"for {label}: " + " ".join(problems))
+    return passed("dx, dw and db are the gradients of the convolution: the backward pass convolves, with the flipped kernel.")
+
+
+def _dx_problem(dx: np.ndarray | None, dx_ref: np.ndarray, x: np.ndarray, w: np.ndarray, g: np.ndarray) -> str:
+    if dx is None:
+        return "dx is not an array of numbers."
+    h, wd, _ = x.shape
+    k = w.shape[0]
+    if dx.shape == (h - 2 * (k - 1), wd - 2 * (k - 1), x.shape[2]) or dx.shape[:2] == (h - 2 * (k - 1), wd - 2 * (k - 1)):
+        return (f"dx has shape {dx.shape}, smaller than the input {x.shape}: a 'valid' correlation of grad_out shrinks it once more. "
+                f"Pad grad_out with k - 1 = {k - 1} zeros on every side (a 'full' convolution) and flip the kernel.")
+    if dx.shape != dx_ref.shape:
+        return f"dx has shape {dx.shape}, expected the input's shape {dx_ref.shape}."
+    if _close(dx, _conv_grads(x, w[::-1, ::-1], g)[0]):
+        return ("dx is a 'full' correlation of grad_out with the kernel as it is: the kernel must be flipped "
+                "(rotated by 180 degrees), dx is the full *convolution* of grad_out with w, summed over the output channels.")
+    if _close(dx, np.zeros_like(dx_ref)):
+        return "dx is all zeros."
+    return f"dx differs from the reference by up to {np.max(np.abs(dx - dx_ref)):.3g}."
+
+
+def _dw_problem(dw: np.ndarray | None, dw_ref: np.ndarray) -> str:
+    if dw is None:
+        return "dw is not an array of numbers."
+    if dw.shape == (dw_ref.shape[0], dw_ref.shape[1], dw_ref.shape[3], dw_ref.shape[2]) and dw.shape != dw_ref.shape:
+        return f"dw has shape {dw.shape}: the channel axes are swapped, it must be (k, k, C_in, C_out) = {dw_ref.shape}, like w."
+    if dw.shape != dw_ref.shape:
+        return f"dw has shape {dw.shape}, expected w's shape {dw_ref.shape}."
+    if _close(dw, dw_ref[::-1, ::-1]):
+        return "dw is flipped (rotated by 180 degrees): dw[u, v, c, o] = sum over i, j of x[i + u, j + v, c] * grad_out[i, j, o], no flip."
+    return f"dw differs from the reference by up to {np.max(np.abs(dw - dw_ref)):.3g}."
+
+
+def _db_problem(db: np.ndarray | None, db_ref: np.ndarray, g: np.ndarray) -> str:
+    if db is None:
+        return "db is not an array of numbers."
+    if db.shape == () and np.isclose(float(db), g.sum()):
+        return f"db is one number, the sum of all of grad_out: sum over the positions only, one value per filter, grad_out.sum(axis=(0, 1)) (shape {db_ref.shape})."
+    if db.shape != db_ref.shape:
+        return f"db has shape {db.shape}, expected one value per filter, {db_ref.shape}."
+    if _close(db, g.mean(axis=(0, 1))):
+        return "db is the mean of grad_out over the positions: the bias is added at every position, so its gradient is the sum."
+    return f"db differs from the reference by up to {np.max(np.abs(db - db_ref)):.3g}."

@@ -10,7 +10,8 @@ import numpy as np
 
 from prodimg_lib.enhancement.classical import grey_world, undo_low_light
 from prodimg_lib.experiments.tone import le_curve
-from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
+from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, compare_arrays, failed, not_answered, passed
+from prodimg_lib.course.exercises.keras_checking import call_answer, is_stub, to_numpy
 
 
 def _auto_gamma_value(mean, target):
@@ -87,3 +88,92 @@ def check_grey_world(fn) -> CheckResult:
         Case((base[:1],), grey_world(base[:1]), "one image without a cast"),
     ]
     return check_cases("grey_world", fn, cases)
+
+
+def _block_means(images: np.ndarray, patch: int, stride: int | None = None) -> np.ndarray:
+    """Means of patch x patch windows of (N, H, W, C) images, every ``stride`` pixels ('valid': no padding)."""
+    stride = stride or patch
+    h, w = images.shape[1:3]
+    rows = range(0, h - patch + 1, stride)
+    cols = range(0, w - patch + 1, stride)
+    return np.array([[images[:, i:i + patch, j:j + patch, :].mean(axis=(1, 2)) for j in cols] for i in rows]
+                    ).transpose(2, 0, 1, 3)
+
+
+def exposure_loss_reference(images, level: float = 0.6, patch: int = 4) -> float:
+    """The Zero-DCE exposure loss in NumPy: mean over the patch x patch blocks of |block mean of grey - level|.
+
+    ``images`` (N, H, W, C) are in [0, 1] (the curve estimator's u = (x + 1) / 2); grey is the mean
+    over the channels; the blocks do not overlap (stride = patch).
+    """
+    images = np.asarray(images, dtype=np.float64)
+    grey = images.mean(axis=-1, keepdims=True)
+    return float(np.mean(np.abs(_block_means(grey, patch) - level)))
+
+
+def check_exposure_loss(fn) -> CheckResult:
+    """Exercise: ``fn(images, level=0.6, patch=4)`` is the exposure loss of Zero-DCE, with ``keras.ops``.
+
+    The checker compares it with NumPy on random images in [0, 1] (colour and grayscale, other
+    levels and patch sizes), then calls it on a ``keras.Variable``: the result must be a scalar
+    backend tensor (a NumPy value would stop the gradient).
+    """
+    import keras
+
+    name = "your exposure_loss"
+    if fn is None or fn is Ellipsis or is_stub(fn):
+        return not_answered(name)
+    rng = np.random.default_rng(31)
+    cases = [("two 8 x 8 colour images, level 0.6, patch 4", rng.uniform(0, 1, (2, 8, 8, 3)), 0.6, 4),
+             ("two 8 x 8 colour images, level 0.5, patch 2", rng.uniform(0, 0.7, (2, 8, 8, 3)), 0.5, 2),
+             ("two 8 x 8 grayscale images, level 0.6, patch 4", rng.uniform(0.3, 1, (2, 8, 8, 1)), 0.6, 4)]
+    for label, images, level, patch in cases:
+        images = images.astype(np.float32)
+        x = keras.ops.convert_to_tensor(images)
+        got, error = call_answer(name, fn, x, level=level, patch=patch)
+        if error is not None:
+            return failed(f"For {label}: {error.message}")
+        try:
+            value = to_numpy(got)
+        except Exception:
+            return failed(f"{name} should return a number (a scalar tensor), got {type(got).__name__}.")
+        if value.shape != ():
+            return failed(f"For {label}: {name} returned shape {value.shape}: take the mean over all the blocks "
+                          "(and images), keras.ops.mean(...), to return one number.")
+        expected = exposure_loss_reference(images, level, patch)
+        result = compare_arrays(name, value, expected, rtol=1e-4, atol=1e-6)
+        if result:
+            continue
+        x64 = images.astype(np.float64)
+        grey = x64.mean(axis=-1, keepdims=True)
+        mistakes = (
+            (np.mean((_block_means(grey, patch) - level) ** 2), "That is the squared difference: the exposure loss "
+                                                               "uses the absolute value, keras.ops.abs."),
+            (np.mean(np.abs(_block_means(x64, patch) - level)), "The channels are pooled one by one: first average "
+                                                               "the channels into a grey image (keras.ops.mean over "
+                                                               "axis -1, keepdims=True), then pool."),
+            (np.mean(np.abs(_block_means(grey, patch, 1) - level)), "The pooling windows overlap (strides=1): use "
+                                                                   "strides=patch, so that each block is counted "
+                                                                   "once."),
+            (np.mean(np.abs(grey - level)), "There is no pooling: the loss compares the mean of each patch x patch "
+                                            "block with the level, not each pixel (keras.ops.average_pool)."),
+            (abs(np.mean(grey) - level), "This compares the mean of the whole batch with the level: take |block "
+                                         "mean - level| for each block first, then average."),
+            (np.mean(np.abs(_block_means(grey, 4) - level)), "The patch size must come from the `patch` argument, "
+                                                            "not a fixed 4."),
+            (np.mean(np.abs(_block_means(grey, patch) - 0.6)), "Use the `level` argument, not a fixed 0.6."),
+            (np.mean(np.abs(_block_means(2 * grey - 1, patch) - level)), "The images are already in [0, 1]: compare "
+                                                                         "their block means with the level directly."),
+        )
+        hint = next((m for v, m in mistakes if np.isclose(value, v, rtol=1e-4, atol=1e-6)), "")
+        return failed(f"For {label}: {result.message}" + (f" {hint}" if hint else ""))
+
+    variable = keras.Variable(rng.uniform(0, 1, (1, 8, 8, 3)).astype(np.float32))
+    got, error = call_answer(name, fn, variable)
+    if error is not None:
+        return failed(f"For a keras.Variable of images: {error.message} Use keras.ops functions, which accept "
+                      "variables and tensors of every backend.")
+    if not keras.ops.is_tensor(got):
+        return failed(f"on a keras.Variable {name} returns a {type(got).__name__}, not a tensor: a NumPy result cuts "
+                      "the gradient off. Use keras.ops (mean, average_pool, abs) from start to end.")
+    return passed(f"{name} matches the Zero-DCE exposure loss: grey, non-overlapping patch means, mean |mean - level|.")

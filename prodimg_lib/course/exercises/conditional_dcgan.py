@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from prodimg_lib.generation.sampling import interpolate
-from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
+from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, not_answered, passed, run_candidate
 
 
 def check_interpolation(fn) -> "CheckResult":
@@ -51,3 +51,96 @@ def check_grid_labels(fn) -> "CheckResult":
         cases.append(Case((classes, per), expected, f"num_classes={classes}, per_class={per}",
                           ((np.tile(np.arange(classes), per), "Those labels change every sample (0, 1, 2, ...): a row of the grid must hold one class, so repeat each class per_class times (np.repeat)."),)))
     return check_cases("your grid_labels", fn, cases)
+
+
+def _layers_of(model, kind) -> list:
+    """The layers of type ``kind`` in a Keras model, nested models included, in order."""
+    found, stack = [], list(getattr(model, "layers", []))[::-1]
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, kind):
+            found.append(layer)
+        stack.extend((getattr(layer, "layers", None) or [])[::-1])
+    return found
+
+
+def check_projection_head(fn) -> "CheckResult":
+    """Check a learner's ``fn(num_classes, feature_dim)``: the output of a projection discriminator.
+
+    The model takes ``[features (N, feature_dim) float, labels (N,) int]`` and returns the logits
+    ``Dense(1)(features) + sum(Embedding(num_classes, feature_dim)(labels) * features, axis=-1)``,
+    shape (N, 1) (Miyato and Koyama, 2018). The checker gives the model's Dense and Embedding layers
+    random weights and compares the logits with the same sum in NumPy.
+    """
+    import keras
+
+    rng = np.random.default_rng(11)
+    for num_classes, feature_dim, n in ((10, 6, 7), (3, 5, 4)):
+        call = f"projection_head({num_classes}, {feature_dim})"
+        model, error = run_candidate("projection_head", fn, num_classes, feature_dim)
+        if error is not None:
+            return error
+        if model is None:
+            return not_answered("projection_head")
+        if not isinstance(model, keras.Model):
+            return failed(f"projection_head should return a keras.Model, got {type(model).__name__}.")
+        if len(model.inputs) != 2:
+            return failed(f"{call} has {len(model.inputs)} input(s); it takes two, in this order: "
+                          "[keras.Input((feature_dim,)), keras.Input((), dtype='int32')] for the features and the labels.")
+        embeddings = _layers_of(model, keras.layers.Embedding)
+        denses = [d for d in _layers_of(model, keras.layers.Dense) if tuple(d.kernel.shape) == (feature_dim, 1)]
+        if not embeddings:
+            return failed("there is no Embedding layer: a projection discriminator neither ignores the label nor concatenates it "
+                          "(one-hot) with the features, it projects them: Embedding(num_classes, feature_dim) turns each label into "
+                          "a vector v_y, and the logit gets the dot product of v_y with the features.")
+        embedding = embeddings[0]
+        if tuple(embedding.embeddings.shape) != (num_classes, feature_dim):
+            return failed(f"in {call} the Embedding's table has shape {tuple(embedding.embeddings.shape)}; it needs one vector of "
+                          f"feature_dim numbers per class, ({num_classes}, {feature_dim}), to take its dot product with the features "
+                          "(concatenating a label embedding with the features is the generator's way, not the projection).")
+        # random weights, large enough that every term shows in the logits
+        table = rng.normal(size=(num_classes, feature_dim))
+        embedding.set_weights([table.astype("float32")])
+        dense_weights = None
+        if denses:
+            dense_weights = [rng.normal(size=tuple(v.shape)).astype("float32") for v in denses[0].weights]
+            denses[0].set_weights(dense_weights)
+        features = rng.normal(size=(n, feature_dim)).astype("float32")
+        labels = np.resize(rng.permutation(num_classes), n).astype("int32")
+        try:
+            got = np.asarray(keras.ops.convert_to_numpy(model([features, labels])), dtype=np.float64)
+        except Exception as exc:  # the learner's model does not take these inputs
+            return failed(f"calling {call} on [features {features.shape}, labels {labels.shape}] raised {type(exc).__name__}: {exc}. "
+                          "The labels are one integer per image: keras.Input((), dtype='int32').")
+        f64 = features.astype(np.float64)
+        projection = np.sum(table[labels] * f64, axis=1, keepdims=True)
+        if dense_weights is not None:
+            unconditional = f64 @ dense_weights[0].astype(np.float64) + (dense_weights[1].astype(np.float64) if len(dense_weights) > 1 else 0.0)
+        else:
+            unconditional = None
+        expected = projection + (unconditional if unconditional is not None else 0.0)
+        close = lambda a, b: a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4))  # noqa: E731
+        if got.shape == (n, feature_dim):
+            return failed(f"{call} returns shape {got.shape}, one number per feature: sum the product over the feature axis "
+                          "(layers.Dot(axes=1)([label_vectors, features]), or keepdims=True in a sum), giving (N, 1).")
+        if got.shape == (n,):
+            return failed(f"{call} returns shape {got.shape}; the discriminator's logits have shape (N, 1): keep the last axis.")
+        if got.shape != (n, 1):
+            return failed(f"{call} returns shape {got.shape}; expected one logit per image, (N, 1) = ({n}, 1).")
+        if unconditional is None:
+            if close(got, projection):
+                return failed("the unconditional term is missing: the logit is Dense(1)(features) (\"does it look real?\") plus the "
+                              "projection (\"does it look like this class?\"); add a Dense(1) of the features.")
+            return failed(f"{call} has no Dense layer with one output on the {feature_dim} features: the logit starts with Dense(1)(features).")
+        if close(got, expected):
+            continue
+        if close(got, projection):
+            return failed("the unconditional term is missing: add Dense(1)(features) to the projection.")
+        if close(got, unconditional):
+            return failed("the label does not change the logit: add the projection, the dot product of Embedding(labels) with the features.")
+        if close(got, unconditional + table[labels].sum(axis=1, keepdims=True)):
+            return failed("you added the sum of the label's vector, without the features: the projection is sum(v_y * features), a dot product.")
+        return failed(f"for {call} your logits differ from Dense(1)(features) + sum(Embedding(labels) * features) by up to "
+                      f"{np.max(np.abs(got - expected)):.3g}.")
+    return passed("your head computes Dense(1)(h) + <embed(y), h>, the projection discriminator's logit, as "
+                  "dcgan.build_conditional_discriminator does.")

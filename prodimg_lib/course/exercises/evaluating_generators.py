@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from prodimg_lib.evaluation.feature_space import class_uniformity, feature_statistics, frechet_1d, frechet_distance
-from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases
+from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, not_answered, passed
+from prodimg_lib.course.exercises.keras_checking import call_answer, fast_initialisation, is_stub, model_outputs
 
 
 def check_frechet_1d(fn) -> "CheckResult":
@@ -57,3 +58,101 @@ def check_normalised_entropy(fn) -> "CheckResult":
                           ((unnormalised, "Divide the entropy by ln(C), its largest value, so that a uniform histogram gives 1."),),
                           nonfinite_hint="Empty classes give 0 * ln 0 = nan in NumPy; by convention 0 ln 0 = 0, so leave the zero counts out."))
     return check_cases("your normalised entropy", fn, cases)
+
+
+_CLASSIFIER_CACHE: dict = {}
+
+
+def _small_classifier():
+    """An untrained classifier of the course's architecture (width 4) and every layer's output on 5 images.
+
+    Built once per process (weight initialisation is what costs time, on JAX in particular); the
+    batch normalisations get non-trivial statistics, so that a model that skips them is caught.
+    """
+    if not _CLASSIFIER_CACHE:
+        import keras
+
+        from prodimg_lib.evaluation.classifier import build_classifier
+
+        with fast_initialisation():
+            classifier = build_classifier(width=4)
+        rng = np.random.default_rng(7)
+        for layer in classifier.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                gamma, beta, mean, var = layer.get_weights()
+                layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.2, beta.shape),
+                                   rng.normal(0, 0.2, mean.shape), rng.uniform(0.5, 1.5, var.shape)])
+        images = rng.uniform(-1, 1, (5, 28, 28, 1)).astype(np.float32)
+        probe = keras.Model(classifier.inputs, [layer.output for layer in classifier.layers[1:]])
+        outputs = {layer.name: np.asarray(out) for layer, out in zip(classifier.layers[1:], model_outputs(probe, images))}
+        _CLASSIFIER_CACHE.update(classifier=classifier, images=images, outputs=outputs,
+                                 weights=[w.copy() for w in classifier.get_weights()])
+    return _CLASSIFIER_CACHE
+
+
+def check_feature_extractor(fn) -> "CheckResult":
+    """Check a learner's ``fn(classifier)`` -> a ``keras.Model``: images -> the classifier's "features" layer.
+
+    The checker builds a small classifier of the course's architecture (untrained, width 4, so
+    the layers have distinct sizes: flatten 144, features 128, probabilities 10), calls ``fn``
+    on it and compares the model's outputs on random images with the classifier's "features"
+    layer (what :func:`~prodimg_lib.evaluation.classifier.feature_extractor` returns). A model
+    rebuilt from a fresh ``keras.Input`` with the classifier's own layers is accepted when its
+    outputs agree; new (untrained) layers are not.
+    """
+    import keras
+
+    from prodimg_lib.evaluation.classifier import FEATURES_LAYER
+
+    name = "your feature_extractor"
+    if fn is None or fn is Ellipsis or is_stub(fn):  # the untouched cell: no need to build anything
+        return not_answered(name)
+    reference = _small_classifier()
+    classifier = reference["classifier"]
+    model, error = call_answer(name, fn, classifier)
+    if any(not np.array_equal(a, b) for a, b in zip(reference["weights"], classifier.get_weights())):
+        _CLASSIFIER_CACHE.clear()
+        return failed(f"{name} changed the classifier's weights: only read its layers, don't modify them.")
+    if error is not None:
+        text = error.message.lower()
+        if "not connected" in text or "disconnected" in text:
+            return failed(error.message + ". The output must be computed from the model's inputs: build the model "
+                          "from classifier.inputs (or classifier.input), not from a new keras.Input.")
+        return error
+    if not isinstance(model, keras.Model):
+        return failed(f"{name} should return a keras.Model (built with keras.Model(inputs, outputs)), got "
+                      f"{type(model).__name__}.")
+    if model is classifier:
+        return failed(f"{name} returned the classifier itself, which outputs the class probabilities: build a new "
+                      f"keras.Model whose output is the '{FEATURES_LAYER}' layer's output.")
+
+    images, outputs = reference["images"], reference["outputs"]
+    expected = outputs[FEATURES_LAYER]
+    try:
+        got = model_outputs(model, images)
+    except Exception as exc:  # the learner's model failed on (N, 28, 28, 1) images
+        return failed(f"running your model on images of shape {images.shape} raised {type(exc).__name__}: {exc}")
+    if isinstance(got, list):
+        if len(got) != 1:
+            return failed(f"your model has {len(got)} outputs: it should have one, the features.")
+        got = got[0]
+    got = np.asarray(got, dtype=np.float64)
+    n_features = expected.shape[1]
+    if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        return passed(f"{name} returns the classifier's {n_features} '{FEATURES_LAYER}' activations, the input of "
+                      "its last Dense layer.")
+    for layer_name, value in outputs.items():
+        if value.shape == got.shape and np.allclose(got, value, rtol=1e-4, atol=1e-5):
+            if layer_name == "probabilities":
+                return failed(f"your model outputs the class probabilities, shape {got.shape}: take the output of "
+                              f"the '{FEATURES_LAYER}' layer (the input of the last Dense layer) instead.")
+            return failed(f"your model outputs the layer '{layer_name}', shape {got.shape}, an earlier layer: take "
+                          f"the '{FEATURES_LAYER}' layer ({n_features} values per image), the input of the last "
+                          "Dense layer.")
+    if got.shape != expected.shape:
+        return failed(f"your model's output has shape {got.shape} for {len(images)} images; the features have shape "
+                      f"{expected.shape}: take classifier.get_layer('{FEATURES_LAYER}').output.")
+    return failed(f"your model's output has the right shape {got.shape}, but its values differ from the classifier's "
+                  f"'{FEATURES_LAYER}' layer by up to {np.max(np.abs(got - expected)):.3g}: use the classifier's own "
+                  "layers (with their trained weights) from classifier.inputs to that layer's output, and add no "
+                  "new layer.")

@@ -10,6 +10,7 @@ import numpy as np
 
 from prodimg_lib.experiments.super_resolution import espcn_trainable_parameters, pixel_shuffle
 from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, check_value, failed, passed
+from prodimg_lib.course.exercises.keras_checking import call_answer, fast_initialisation, model_outputs
 
 
 def check_downscale(fn) -> CheckResult:
@@ -99,3 +100,106 @@ def check_espcn_parameters(answer) -> CheckResult:
         float(one_output): "The last convolution outputs C r² = 9 channels (one per sub-pixel), not 1.",
     }
     return check_value("trainable parameters", answer, expected, hints, rtol=0, atol=0.5)
+
+
+def residual_block_parameters(width: int) -> int:
+    """Trainable parameters of one EDSR residual block: two 3 x 3 convolutions, width -> width, with biases."""
+    return 2 * (9 * width * width + width)
+
+
+def check_residual_block(fn) -> CheckResult:
+    """Check a learner's ``fn(x, width)``: the EDSR block Conv(3x3, ReLU) -> Conv(3x3) -> Add with ``x``.
+
+    The checker builds ``keras.Model(inp, fn(inp, width))`` on ``keras.Input((None, None, width))``,
+    looks at its layers (two 3 x 3 convolutions with 'same' padding, no batch normalisation),
+    counts its trainable parameters, and compares its output on a random input with the block
+    computed in NumPy from the two convolutions' weights.
+    """
+    import keras
+
+    from prodimg_lib.reference.cnn import conv2d_forward
+
+    width, name = 4, "your residual_block"
+    inp = keras.Input((None, None, width))
+    with fast_initialisation():
+        out, error = call_answer(name, fn, inp, width)
+    if error is not None:
+        text = error.message.lower()
+        if "incompatible shapes" in text or ("shape" in text and "add" in text):
+            return failed(error.message.rstrip(".") + ". The addition needs two tensors of the same shape: both convolutions keep "
+                          f"the {width} channels of the input (filters=width) and the spatial size (padding='same').")
+        return error
+    if isinstance(out, keras.Model):
+        return failed(f"{name} should return the block's output tensor, not a model: the checker builds the model "
+                      "with keras.Model(inp, residual_block(inp, width)).")
+    if not isinstance(out, keras.KerasTensor):
+        return failed(f"{name} should return the Keras tensor of the block's output (from calling layers on x), got "
+                      f"{type(out).__name__}.")
+    try:
+        model = keras.Model(inp, out)
+    except Exception as exc:
+        return failed(f"keras.Model(inp, residual_block(inp, width)) raised {type(exc).__name__}: {exc}. Compute the "
+                      "output from x with layers only.")
+    if tuple(out.shape[1:]) != (None, None, width):
+        return failed(f"the block's output has shape {tuple(out.shape)} for an input of shape {tuple(inp.shape)}; it "
+                      f"must keep the shape (the second convolution has width = {width} filters).")
+    layers = model.layers
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers):
+        return failed("your block has a BatchNormalization layer: EDSR leaves batch normalisation out (it takes away "
+                      "the range flexibility a regression network needs); use Conv -> ReLU -> Conv -> Add only.")
+    convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
+    if len(convs) != 2:
+        return failed(f"your block has {len(convs)} Conv2D layer(s); the EDSR block has two: Conv2D(width, 3, "
+                      "padding='same', activation='relu'), then Conv2D(width, 3, padding='same').")
+    for i, conv in enumerate(convs, start=1):
+        if conv.padding != "same":
+            return failed(f"convolution {i} has padding='{conv.padding}': each 3 x 3 'valid' convolution shrinks the "
+                          "maps by 2 pixels (an 8 x 8 input would give 4 x 4), so the output no longer matches the "
+                          "input for the addition. Use padding='same'.")
+        if tuple(conv.kernel_size) != (3, 3) or conv.filters != width or tuple(conv.strides) != (1, 1):
+            return failed(f"convolution {i} has {conv.filters} filters of size {conv.kernel_size} with strides "
+                          f"{conv.strides}; the block uses Conv2D(width, 3) ({width} filters of 3 x 3, stride 1).")
+        if not conv.use_bias:
+            return failed(f"convolution {i} has no bias (use_bias=False): keep the default biases.")
+    params = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    expected_params = residual_block_parameters(width)
+    if params != expected_params:
+        return failed(f"your block has {params:,} trainable parameters; two 3 x 3 convolutions from {width} to "
+                      f"{width} channels with biases have 2 (9 w² + w) = {expected_params:,}: add no other layer "
+                      "with weights.")
+
+    rng = np.random.default_rng(12)
+    x = rng.normal(0, 1, (2, 8, 6, width)).astype(np.float32)
+    try:
+        got = np.asarray(model_outputs(model, x), dtype=np.float64)
+    except Exception as exc:
+        return failed(f"running the block on an input of shape {x.shape} raised {type(exc).__name__}: {exc}")
+    if got.shape != x.shape:
+        return failed(f"for an input of shape {x.shape} your block gives shape {got.shape}: it must keep the shape "
+                      "(padding='same', width filters).")
+    (k1, b1), (k2, b2) = ([np.asarray(w, np.float64) for w in conv.get_weights()] for conv in convs)
+    x64 = x.astype(np.float64)
+    relu = lambda v: np.maximum(v, 0.0)
+    first = conv2d_forward(x64, k1, b1, padding="same")[0]
+    second = conv2d_forward(relu(first), k2, b2, padding="same")[0]
+    expected = x64 + second
+    mistakes = (
+        (second, "This is the second convolution's output alone: the skip connection is missing. Add the input "
+                 "x to it with keras.layers.Add()([x, y])."),
+        (relu(expected), "There is a ReLU after the addition: in EDSR the sum is the block's output, with no "
+                         "activation after it."),
+        (x64 + relu(second), "The second convolution has a ReLU: only the first one has activation='relu'."),
+        (x64 + conv2d_forward(first, k2, b2, padding="same")[0], "The first convolution needs activation='relu'."),
+        (relu(first) + second, "The skip connection starts after the first convolution: add the block's input x, "
+                               "not the first convolution's output."),
+        (x64 + conv2d_forward(relu(conv2d_forward(x64, k2, b2, padding="same")[0]), k1, b1, padding="same")[0],
+         "The two convolutions are applied in the opposite order from the one in which they were created."),
+    )
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-4):
+        return passed(f"{name} is the EDSR block: Conv(3x3, ReLU) -> Conv(3x3) + x, with {expected_params:,} "
+                      f"trainable parameters at width {width}.")
+    for value, message in mistakes:
+        if np.allclose(got, value, rtol=1e-4, atol=1e-4):
+            return failed(message)
+    return failed(f"your block's output differs from x + conv2(relu(conv1(x))) by up to "
+                  f"{np.max(np.abs(got - expected)):.3g}.")
