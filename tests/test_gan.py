@@ -556,3 +556,27 @@ def test_truncated_noise_stays_inside_the_threshold_and_generate_uses_it():
         sampling.truncated_noise(2, 4, 0)
     generator = dcgan.build_generator(8, 4)
     assert not np.allclose(sampling.generate(generator, 4, truncation=0.3), sampling.generate(generator, 4))
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax"])
+def test_generator_gradient_norm_is_the_analytic_one_for_a_linear_game(loss):
+    # G(z) = z @ w (one "pixel"), D(x) = x: the logit is z @ w. Non-saturating: mean softplus(-l),
+    # d/dw = mean(-sigmoid(-l) z); minimax: -mean softplus(l), d/dw = mean(-sigmoid(l) z).
+    from prodimg_lib.generation.diagnostics import generator_gradient_norm
+
+    w = np.array([[0.5], [-1.0]], dtype="float32")
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    generator.set_weights([w])
+    discriminator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    z = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    logits = (z @ w)[:, 0]
+    weight = 1 / (1 + np.exp(logits)) if loss == "non_saturating" else 1 / (1 + np.exp(-logits))
+    expected = np.linalg.norm(np.mean(-weight[:, None] * z, axis=0))
+    assert generator_gradient_norm(generator, discriminator, z, loss) == pytest.approx(expected, rel=1e-4)
+
+
+def test_generator_gradient_norm_refuses_an_unknown_loss():
+    from prodimg_lib.generation.diagnostics import generator_gradient_norm
+
+    with pytest.raises(ValueError, match="loss must be one of"):
+        generator_gradient_norm(None, None, np.zeros((1, 2), "float32"), "wasserstein")
