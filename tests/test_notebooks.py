@@ -27,10 +27,16 @@ def _code(path) -> str:
 
 def uses_earlier_models(path) -> bool:
     """True when the notebook loads a model it does not save itself (an earlier notebook's, or a shipped one)."""
+    return loads_earlier_models(path) or "load_or_train_classifier(" in _code(path)
+
+
+def loads_earlier_models(path) -> bool:
+    """True when the notebook loads a generator or enhancer of an earlier notebook (not only the classifier,
+    which ``load_or_train_classifier`` takes from the build folder or the shipped set, else trains)."""
     code = _code(path)
     saved = set(re.findall(r'save_model\([^,]+,\s*f?"(\w+)', code))
     loaded = set(re.findall(r'artifacts\.load_model\(\s*"(\w+)"', code))
-    return bool(loaded - saved) or "load_or_train_classifier(" in code or "pretrained" in code
+    return bool(loaded - saved) or "pretrained" in code
 
 
 def test_there_are_notebooks():
@@ -71,14 +77,16 @@ def test_runs_headless_under_the_smoke_profile(path, tmp_path, monkeypatch):
     notebooks in order, without them, covers the learner's own models).
 
     In the TensorFlow run, nbval executes every notebook too, with the same empty start for a
-    notebook that uses no earlier notebook's model; there only the notebooks that do
-    (:func:`uses_earlier_models`) run alone a second time. The JAX run has no nbval and runs
-    every notebook alone."""
+    notebook that uses no earlier notebook's model; there only the notebooks that load an earlier
+    notebook's generator or enhancer (:func:`loads_earlier_models`) run alone a second time. The
+    JAX run has no nbval and runs every notebook alone, 05 and 06 (which use only the classifier)
+    among them."""
     import keras
 
-    if keras.backend.backend() == "tensorflow" and not uses_earlier_models(path):
-        pytest.skip(f"{path.name} uses no earlier notebook's model: nbval's run of it in this TensorFlow run "
-                    "is a run alone; the JAX run executes it alone")
+    if keras.backend.backend() == "tensorflow" and not loads_earlier_models(path):
+        why = "uses only the classifier of an earlier notebook" if uses_earlier_models(path) else "uses no earlier notebook's model"
+        pytest.skip(f"{path.name} {why}: nbval's run of it in this TensorFlow run starts it as alone, but for the "
+                    "classifier's source; the JAX run executes it alone, with the shipped models")
     monkeypatch.setenv("PRODIMG_BUILD_DIR", str(tmp_path / "build"))
     monkeypatch.delenv("PRODIMG_PRETRAINED", raising=False)
     executed = execute(path, tmp_path / path.name, profile="smoke")  # raises on any cell error
@@ -90,6 +98,7 @@ def test_runs_headless_under_the_smoke_profile(path, tmp_path, monkeypatch):
 
 def test_the_notebooks_that_use_earlier_models_are_found():
     assert [p.stem[:2] for p in NOTEBOOKS if uses_earlier_models(p)] == ["05", "06", "07", "11"]
+    assert [p.stem[:2] for p in NOTEBOOKS if loads_earlier_models(p)] == ["07", "11"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
