@@ -24,6 +24,7 @@ __all__ = [
     "is_unanswered",
     "compare_arrays",
     "run_candidate",
+    "run_answer",
     "Case",
     "check_cases",
     "check_value",
@@ -104,6 +105,14 @@ def run_candidate(name: str, fn: Callable[..., Any] | None, *args: Any, **kwargs
         return None, not_answered(name)
     except Exception as exc:  # the learner's code failed: report it, don't crash the notebook
         return None, failed(f"calling {name} raised {type(exc).__name__}: {exc}")
+
+
+def run_answer(name: str, fn: Callable[..., Any] | None, *args: Any, **kwargs: Any) -> tuple[Any, CheckResult | None]:
+    """:func:`run_candidate`, and a ``None`` result (the ``...`` body of an exercise cell) is not answered yet."""
+    got, error = run_candidate(name, fn, *args, **kwargs)
+    if error is None and got is None:
+        return None, not_answered(name)
+    return got, error
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from prodimg_lib.reference.activations import softmax
 from prodimg_lib.reference.cnn import avgpool_forward, conv2d_backward, conv2d_forward, conv_output_size, maxpool_forward
-from prodimg_lib.course.exercises.checking import CheckResult, compare_arrays, failed, not_answered, passed, run_candidate
+from prodimg_lib.course.exercises.checking import CheckResult, compare_arrays, failed, passed, run_answer, run_candidate
 
 
 def _first(value: Any) -> Any:
@@ -199,15 +199,6 @@ def check_dense(fn: Callable[..., Any] | None) -> CheckResult:
 # --------------------------------------------------------------------------- Keras and backward-pass exercises
 
 
-def _call_new(name: str, fn: Callable[..., Any] | None, *args: Any) -> tuple[Any, CheckResult | None]:
-    """Run a learner's function; ``None`` back (the ``...`` body of the exercise cell) is not answered yet."""
-    got, error = run_candidate(name, fn, *args)
-    if error is None and got is None:
-        return None, not_answered(name)
-    return got, error
-
-
-
 def _keras_layers(model: Any, kind: type) -> list:
     """The layers of type ``kind`` in a Keras model, nested models included."""
     found, stack = [], [model]
@@ -236,7 +227,7 @@ def check_keras_feature_map(fn: Callable[..., Any] | None) -> CheckResult:
                ("a random 2 x 2 kernel", rng.normal(size=(2, 2)))]
     for label, kernel in kernels:
         k = kernel.shape[0]
-        model, error = _call_new("keras_feature_map", fn, kernel.copy())
+        model, error = run_answer("keras_feature_map", fn, kernel.copy())
         if error is not None:
             return error
         if isinstance(model, keras.layers.Layer) and not isinstance(model, keras.Model):
@@ -318,7 +309,7 @@ def check_conv2d_backward(fn: Callable[..., Any] | None) -> CheckResult:
         x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
         k = w_shape[0]
         g = rng.normal(size=(x_shape[0] - k + 1, x_shape[1] - k + 1, w_shape[3]))
-        got, error = _call_new("conv2d_backward", fn, x.copy(), w.copy(), g.copy())
+        got, error = run_answer("conv2d_backward", fn, x.copy(), w.copy(), g.copy())
         if error is not None:
             return error
         if not isinstance(got, (tuple, list)) or len(got) != 3:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from prodimg_lib.generation.sampling import interpolate
-from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, not_answered, passed, run_candidate
+from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, passed, run_answer
 
 
 def check_interpolation(fn) -> "CheckResult":
@@ -77,11 +77,9 @@ def check_projection_head(fn) -> "CheckResult":
     rng = np.random.default_rng(11)
     for num_classes, feature_dim, n in ((10, 6, 7), (3, 5, 4)):
         call = f"projection_head({num_classes}, {feature_dim})"
-        model, error = run_candidate("projection_head", fn, num_classes, feature_dim)
+        model, error = run_answer("projection_head", fn, num_classes, feature_dim)
         if error is not None:
             return error
-        if model is None:
-            return not_answered("projection_head")
         if not isinstance(model, keras.Model):
             return failed(f"projection_head should return a keras.Model, got {type(model).__name__}.")
         if len(model.inputs) != 2:

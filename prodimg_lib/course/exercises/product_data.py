@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from prodimg_lib.data.explore import accuracy_from_confusion, confusion_matrix, mean_images, per_class_accuracy
-from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, is_unanswered, not_answered, passed, run_candidate
+from prodimg_lib.course.exercises.checking import Case, CheckResult, check_cases, failed, is_unanswered, not_answered, passed, run_answer
 
 
 # Transformations of a Fashion-MNIST catalogue photo: (description, keeps label and look, why).
@@ -245,11 +245,9 @@ def check_small_classifier(build_fn: Callable[[], Any] | None, x_train, y_train,
         return failed("the images given to the checker are not in [-1, 1]: pass the scaled images (data.to_minus_one_one).")
 
     keras.utils.set_random_seed(0)  # the same initial weights and batch order on every run
-    model, error = run_candidate("build_small_classifier", build_fn)
+    model, error = run_answer("build_small_classifier", build_fn)
     if error is not None:
         return error
-    if model is None:
-        return not_answered("build_small_classifier")
     if not isinstance(model, keras.Model):
         return failed(f"build_small_classifier should return a keras.Sequential (or keras.Model), got {type(model).__name__}.")
     try:
