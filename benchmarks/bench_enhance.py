@@ -1,4 +1,4 @@
-"""The enhancement benchmark: every enhancement model of notebooks 08-10 against the classical methods.
+"""The enhancement benchmark: every enhancement model of notebooks 09-11 against the classical methods.
 
 It trains each model with a run profile's settings (the experiments of
 :mod:`prodimg_lib.experiments`) and prints one table per task: method, PSNR, SSIM and

@@ -1,6 +1,6 @@
 """Benchmarks of the course's models: ``python -m benchmarks gan`` and ``... enhance``.
 
-The enhancement benchmark (``enhance``) trains every enhancement model of notebooks 08-10 with
+The enhancement benchmark (``enhance``) trains every enhancement model of notebooks 09-11 with
 a run profile's settings (the experiments of :mod:`prodimg_lib.experiments`) and prints one table per
 task: method, PSNR, SSIM and seconds, the classical baselines (tuned on held-out images)
 beside the learned models, all on Fashion-MNIST test images.

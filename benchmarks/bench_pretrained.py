@@ -7,8 +7,8 @@ to the manifest's rounding when the file is the one that was measured; a differe
 file, the data or the code changed since.
 
 Measured here: the classifier's test accuracy (notebook 04), the Fashion-MNIST super-resolution
-PSNR at x2 and x4 (08), the photo super-resolution gain over bicubic (08), and the denoiser's PSNR
-at sigma 15, 25 and 50 (09). The generators' numbers (05, 06) depend on the training run's own
+PSNR at x2 and x4 (09), the photo super-resolution gain over bicubic (09), and the denoiser's PSNR
+at sigma 15, 25 and 50 (10). The generators' numbers (05, 06) depend on the training run's own
 samples and classifier and are not re-measured here; notebook 07 measures the shipped generators.
 """
 

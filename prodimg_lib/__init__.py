@@ -11,10 +11,10 @@ The folders show its concerns; each layer imports only the ones below it:
 - ``generation``: the DCGANs, their losses, the GAN model with a training step per Keras
   backend, callbacks, checkpoints and sampling (notebooks 05-06);
 - ``enhancement``: classical methods, the enhancement networks, their training loop, the
-  product pipeline's stages (notebooks 08-11);
+  product pipeline's stages (notebooks 09-12);
 - ``evaluation``: PSNR and SSIM, classifier-feature distances, the product classifier;
 - ``experiments``: train an enhancement model, tune the classical methods on held-out
-  images, measure both (notebooks 08-10);
+  images, measure both (notebooks 09-11);
 - ``course``: run profiles, the environment report, saved models, the notebook runner, the
   ``prodimg`` command and the exercise checkers.
 

@@ -77,7 +77,7 @@ def test_enhance_folder_errors_name_the_problem(saved_models, photos, tmp_path, 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         apply.enhance_folder(tmp_path / "nowhere", tmp_path / "o", upscale=2, progress=False)
     (build / "models" / "sr_x4_photo.keras").unlink()
-    with pytest.raises(artifacts.ModelNotFoundError, match="08_super_resolution"):
+    with pytest.raises(artifacts.ModelNotFoundError, match="09_super_resolution"):
         apply.enhance_folder(photos, tmp_path / "o", upscale=4, progress=False)
 
 
@@ -95,7 +95,7 @@ def test_command_line_reports_errors_in_one_line(build, photos, tmp_path, capsys
     assert cli.main(["generate", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g")]) == 2
     assert "06_conditional_dcgan" in capsys.readouterr().err
     assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--upscale", "2"]) == 2
-    assert "08_super_resolution" in capsys.readouterr().err
+    assert "09_super_resolution" in capsys.readouterr().err
 
 
 def test_command_line_generate_and_enhance(saved_models, photos, tmp_path, capsys):
@@ -198,7 +198,7 @@ def test_a_damaged_saved_model_is_one_clear_error(saved_models, photos, tmp_path
                 dst.writestr(item, data[: len(data) // 3] if item.filename.endswith(".h5") else data)
         path.write_bytes(rebuilt.read_bytes())
     with pytest.raises(artifacts.CorruptModelError, match=r"'sr_x2_photo' at .*sr_x2_photo.keras cannot be loaded"
-                                                          r".*run notebooks/08_super_resolution.ipynb again"):
+                                                          r".*run notebooks/09_super_resolution.ipynb again"):
         artifacts.load_model("sr_x2_photo")
     assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "e"), "--upscale", "2", "--no-progress"]) == 2
     err = capsys.readouterr().err

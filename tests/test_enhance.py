@@ -166,7 +166,7 @@ def test_saturation_zero_is_grey_and_needs_colour(fashion, photos):
         classical.adjust_saturation(fashion, 1.5)
 
 
-# --- low light and white balance (notebook 10) ------------------------------------------------------
+# --- low light and white balance (notebook 11) ------------------------------------------------------
 
 
 def _colour_images(shape=(2, 12, 12, 3), seed=0, low=-0.8, high=0.6):

@@ -1,4 +1,4 @@
-"""Restoration experiments of notebook 09: settings, pairs, training, tuning, evaluation, benchmark, checkers."""
+"""Restoration experiments of notebook 10: settings, pairs, training, tuning, evaluation, benchmark, checkers."""
 
 import keras
 import numpy as np

@@ -1,4 +1,4 @@
-"""Super-resolution experiments of notebook 08: settings, pairs, training, evaluation, benchmark, checkers."""
+"""Super-resolution experiments of notebook 09: settings, pairs, training, evaluation, benchmark, checkers."""
 
 import keras
 import numpy as np

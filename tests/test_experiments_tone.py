@@ -1,4 +1,4 @@
-"""Recipes of notebook 10: per-image darkening, the tuned classical baselines, the curve-estimator run, checkers."""
+"""Recipes of notebook 11: per-image darkening, the tuned classical baselines, the curve-estimator run, checkers."""
 
 import keras
 import numpy as np

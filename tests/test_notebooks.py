@@ -97,8 +97,8 @@ def test_runs_headless_under_the_smoke_profile(path, tmp_path, monkeypatch):
 
 
 def test_the_notebooks_that_use_earlier_models_are_found():
-    assert [p.stem[:2] for p in NOTEBOOKS if uses_earlier_models(p)] == ["05", "06", "07", "11"]
-    assert [p.stem[:2] for p in NOTEBOOKS if loads_earlier_models(p)] == ["07", "11"]
+    assert [p.stem[:2] for p in NOTEBOOKS if uses_earlier_models(p)] == ["05", "06", "07", "12"]
+    assert [p.stem[:2] for p in NOTEBOOKS if loads_earlier_models(p)] == ["07", "12"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -132,14 +132,14 @@ def test_classroom_conventions(path):
 
 
 def test_the_drawn_pipelines_are_the_ones_in_the_markdown():
-    """Notebooks 00 and 11 show a Mermaid diagram (GitHub, JupyterLab) and draw the same one (Colab)."""
+    """Notebooks 00 and 12 show a Mermaid diagram (GitHub, JupyterLab) and draw the same one (Colab)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from prodimg_lib import flowchart
     from prodimg_lib.course import diagrams
 
-    for name, text in [("00_welcome", diagrams.COURSE_PIPELINE), ("11_product_pipeline", diagrams.PRODUCT_PIPELINE)]:
+    for name, text in [("00_welcome", diagrams.COURSE_PIPELINE), ("12_product_pipeline", diagrams.PRODUCT_PIPELINE)]:
         nb = _read(next(p for p in NOTEBOOKS if p.stem == name))
         blocks = [m.group(1) for c in nb.cells if c.cell_type == "markdown"
                   for m in re.finditer(r"```mermaid\n(.*?)```", c.source, re.S)]
@@ -154,8 +154,8 @@ def test_the_drawn_pipelines_are_the_ones_in_the_markdown():
 
 # From notebook 03 on, at least one exercise makes the learner write Keras code; its checker runs it.
 KERAS_EXERCISES = {"03": "check_keras_feature_map", "04": "check_small_classifier", "05": "check_train_step",
-                   "06": "check_projection_head", "07": "check_feature_extractor", "08": "check_residual_block",
-                   "09": "check_masked_l1", "10": "check_exposure_loss", "11": "check_generate_and_enlarge"}
+                   "06": "check_projection_head", "07": "check_feature_extractor", "09": "check_residual_block",
+                   "10": "check_masked_l1", "11": "check_exposure_loss", "12": "check_generate_and_enlarge"}
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem[:2] >= "03"], ids=lambda p: p.stem)

@@ -99,22 +99,22 @@ def _fake_run(models_made, failed=()):
 def test_build_records_every_model_a_notebook_saved(tmp_path, monkeypatch):
     from prodimg_lib.course import runner
 
-    made = {"08_super_resolution.ipynb": ["sr_x2", "sr_x4", "sr_x2_photo", "sr_x4_photo"]}
+    made = {"09_super_resolution.ipynb": ["sr_x2", "sr_x4", "sr_x2_photo", "sr_x4_photo"]}
     monkeypatch.setattr(runner, "run_course", _fake_run(made))
     target = tmp_path / "set"
-    manifest = pretrained_cli.build("cpu", ["08"], target=target, log=lambda line: None)
+    manifest = pretrained_cli.build("cpu", ["09"], target=target, log=lambda line: None)
     assert sorted(manifest["models"]) == ["sr_x2", "sr_x2_photo", "sr_x4", "sr_x4_photo"]
     record = manifest["models"]["sr_x4"]
-    assert record["sha256"] == sha256_of(target / "sr_x4.keras") and record["notebook"] == "08_super_resolution.ipynb"
+    assert record["sha256"] == sha256_of(target / "sr_x4.keras") and record["notebook"] == "09_super_resolution.ipynb"
     assert record["profile"] == "cpu" and record["backend"] == keras.backend.backend()
     assert record["metrics"] == {"psnr": 30.1} and record["notebook_seconds"] == 12.5
     assert set(record) >= {"file", "bytes", "keras", "device", "date", "commit"}
     assert json.loads((target / "manifest.json").read_text()) == manifest
     assert pretrained_cli.check(target) == []
     # a failed notebook changes nothing of what was there, and the command says so
-    monkeypatch.setattr(runner, "run_course", _fake_run(made, failed={"08_super_resolution.ipynb"}))
-    with pytest.raises(RuntimeError, match="failed: 08_super_resolution"):
-        pretrained_cli.build("cpu", ["08"], target=target, log=lambda line: None)
+    monkeypatch.setattr(runner, "run_course", _fake_run(made, failed={"09_super_resolution.ipynb"}))
+    with pytest.raises(RuntimeError, match="failed: 09_super_resolution"):
+        pretrained_cli.build("cpu", ["09"], target=target, log=lambda line: None)
     assert json.loads((target / "manifest.json").read_text()) == manifest
 
 
@@ -140,12 +140,12 @@ def test_the_shipped_set_is_intact_and_small():
 def test_course_names_notebooks_by_number_name_or_path(capsys):
     from prodimg_lib.course.notebooks import find_notebook, notebook_dir
 
-    expected = notebook_dir() / "08_super_resolution.ipynb"
-    for spec in (8, "08", "08_super_resolution", "08_super_resolution.ipynb", str(expected)):
+    expected = notebook_dir() / "09_super_resolution.ipynb"
+    for spec in (9, "09", "09_super_resolution", "09_super_resolution.ipynb", str(expected)):
         assert find_notebook(spec).resolve() == expected
     assert cli.main(["course", "--profile", "smoke", "--out", "unused", "99"]) == 2
     err = capsys.readouterr().err
-    assert "no course notebook '99'" in err and "11_product_pipeline" in err and len(err.strip().splitlines()) == 1
+    assert "no course notebook '99'" in err and "12_product_pipeline" in err and len(err.strip().splitlines()) == 1
 
 
 def test_the_benchmark_measures_the_shipped_files_again(tmp_path, monkeypatch, sample):

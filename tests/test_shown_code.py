@@ -19,11 +19,11 @@ KEY_CODE = {
     "06": ["prodimg_lib.generation.dcgan:build_conditional_generator",
            "prodimg_lib.generation.dcgan:build_conditional_discriminator"],
     "07": ["prodimg_lib.evaluation.feature_space:frechet_distance"],
-    "08": ["prodimg_lib.enhancement.models.sr:build_espcn", "prodimg_lib.enhancement.models.sr:_residual_block",
+    "09": ["prodimg_lib.enhancement.models.sr:build_espcn", "prodimg_lib.enhancement.models.sr:_residual_block",
            "prodimg_lib.enhancement.models.sr:build_edsr", "prodimg_lib.enhancement.fit:fit_supervised"],
-    "09": ["prodimg_lib.enhancement.models.restore:build_dncnn",
+    "10": ["prodimg_lib.enhancement.models.restore:build_dncnn",
            "prodimg_lib.enhancement.models.restore:build_inpainting_unet"],
-    "10": ["prodimg_lib.enhancement.models.tone:build_curve_estimator"],
+    "11": ["prodimg_lib.enhancement.models.tone:build_curve_estimator"],
 }
 
 

@@ -6,8 +6,8 @@ What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.cou
   generator (``build/models/cdcgan_generator.keras``, notebook 06), written as PNG files
   plus a contact sheet;
 - :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
-  saved models (``denoise.keras`` from notebook 09; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
-  from notebook 08, the super-resolution models fine-tuned on photographs, because the
+  saved models (``denoise.keras`` from notebook 10; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
+  from notebook 09, the super-resolution models fine-tuned on photographs, because the
   Fashion-MNIST ones measure about 2 dB *below* bicubic on photos), written under the same
   file names into another folder.
 

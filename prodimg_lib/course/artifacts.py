@@ -27,11 +27,11 @@ MODEL_SOURCES: dict[str, str] = {
     "classifier": "notebooks/04_product_data.ipynb",
     "dcgan_generator": "notebooks/05_dcgan.ipynb",
     "cdcgan_generator": "notebooks/06_conditional_dcgan.ipynb",
-    "sr_x2": "notebooks/08_super_resolution.ipynb",
-    "sr_x4": "notebooks/08_super_resolution.ipynb",
-    "sr_x2_photo": "notebooks/08_super_resolution.ipynb",
-    "sr_x4_photo": "notebooks/08_super_resolution.ipynb",
-    "denoise": "notebooks/09_restoration.ipynb",
+    "sr_x2": "notebooks/09_super_resolution.ipynb",
+    "sr_x4": "notebooks/09_super_resolution.ipynb",
+    "sr_x2_photo": "notebooks/09_super_resolution.ipynb",
+    "sr_x4_photo": "notebooks/09_super_resolution.ipynb",
+    "denoise": "notebooks/10_restoration.ipynb",
 }
 
 

@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     course.add_argument("--profile", choices=["smoke", "cpu", "gpu"], default=None,
                         help="run size (default: gpu if a GPU is visible, else cpu)")
     course.add_argument("--out", default="build", help="output folder (default: build)")
-    course.add_argument("notebooks", nargs="*", help="only these notebooks: numbers (08), names or paths (default: all)")
+    course.add_argument("notebooks", nargs="*", help="only these notebooks: numbers (09), names or paths (default: all)")
     gen = sub.add_parser("generate", help="generate product images of one class with the saved conditional generator")
     gen.add_argument("--class", dest="class_name", required=True, help="product class, e.g. sneaker, 'ankle boot', bag")
     gen.add_argument("--count", type=_int_from(1, 10_000), default=16, help="number of images, 1 to 10000 (default 16)")
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     enh.add_argument("--out", required=True, help="output folder (must differ from the input folder)")
     enh.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")
     enh.add_argument("--upscale", type=int, choices=[2, 4], default=None, help="super-resolution factor")
-    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 09, trained on Fashion-MNIST: check it helps on your photos)")
+    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 10, trained on Fashion-MNIST: check it helps on your photos)")
     enh.add_argument("--flatten-alpha", action="store_true",
                      help="put transparent cut-outs on white (default: keep their transparency)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -54,8 +54,8 @@ def course_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
 
 
 def find_notebook(spec, folder: str | os.PathLike | None = None) -> Path:
-    """The course notebook that ``spec`` names: a number (``8``, ``"08"``), a name with or without
-    ``.ipynb`` (``"08_super_resolution"``), or a path to a notebook file.
+    """The course notebook that ``spec`` names: a number (``9``, ``"09"``), a name with or without
+    ``.ipynb`` (``"09_super_resolution"``), or a path to a notebook file.
 
     Raises:
         FileNotFoundError: no such notebook; the message lists the course's notebooks.
@@ -70,7 +70,7 @@ def find_notebook(spec, folder: str | os.PathLike | None = None) -> Path:
         if notebook.stem == stem or (stem.isdigit() and notebook.stem.split("_")[0] == f"{int(stem):02d}"):
             return notebook
     listing = ", ".join(n.stem for n in notebooks) or "none found"
-    raise FileNotFoundError(f"no course notebook {text!r}: give a number (08), a name (08_super_resolution) or a path; "
+    raise FileNotFoundError(f"no course notebook {text!r}: give a number (09), a name (09_super_resolution) or a path; "
                             f"the notebooks are: {listing}")
 
 

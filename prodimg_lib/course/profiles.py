@@ -42,9 +42,9 @@ class Profile:
         cnn_epochs: epochs of the small Fashion-MNIST classifier CNN of notebook 03
             (it converges in far fewer epochs than a GAN).
         gan_epochs: epochs of the DCGAN and the conditional DCGAN (notebooks 05 and 06).
-        sr_epochs: epochs of each super-resolution model (notebook 08).
-        restore_epochs: epochs of the denoiser (notebook 09); the inpainting network trains 1.5 times as many.
-        tone_epochs: epochs of the low-light curve estimator (notebook 10).
+        sr_epochs: epochs of each super-resolution model (notebook 09).
+        restore_epochs: epochs of the denoiser (notebook 10); the inpainting network trains 1.5 times as many.
+        tone_epochs: epochs of the low-light curve estimator (notebook 11).
         precision: Keras dtype policy of the course's models: "float32", or "mixed_bfloat16"
             (layers compute in bfloat16, weights, outputs and losses stay float32), or "auto":
             mixed_bfloat16 on GPUs that compute bfloat16 natively, float32 elsewhere (see
@@ -53,7 +53,7 @@ class Profile:
             run while the next fits in the budget, at least one and at most the profile's epochs
             (:class:`prodimg_lib.course.budget.TimeBudget`), so a slower machine waits about as
             long and trains fewer epochs. A notebook that trains several models gives each a
-            share (notebook 08: six trainings; 09: two) and says so in its header; the short
+            share (notebook 09: six trainings; 10: two) and says so in its header; the short
             failure runs of notebook 05 get a quarter each, beside its DCGAN's whole budget.
         xla: compile the training steps with XLA. JAX always does; with ``xla=True``
             TensorFlow does too. PyTorch never does (Keras's ``jit_compile=True`` there means

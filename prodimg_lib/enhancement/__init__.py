@@ -1,4 +1,4 @@
-"""Enhancing product photos (notebooks 08-11).
+"""Enhancing product photos (notebooks 09-12).
 
 - :mod:`.classical`: every classical method the learned models are compared with;
 - :mod:`.models`: the super-resolution, restoration and tone networks;

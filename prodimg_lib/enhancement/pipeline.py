@@ -1,4 +1,4 @@
-"""Stages of the end-to-end product pipeline of notebook 11 that are not models.
+"""Stages of the end-to-end product pipeline of notebook 12 that are not models.
 
 generate -> enhance -> post-process -> quality gate -> export:
 

@@ -1,4 +1,4 @@
-"""Experiments of notebooks 08-10: train an enhancement model, tune the classical methods, measure both.
+"""Experiments of notebooks 09-11: train an enhancement model, tune the classical methods, measure both.
 
 They sit above :mod:`prodimg_lib.enhancement` (the methods and models) and
 :mod:`prodimg_lib.evaluation` (PSNR and SSIM), and are shared by the notebooks and the

@@ -1,4 +1,4 @@
-"""Restoration experiments of notebook 09: denoising and defect repair, learned models against classical methods.
+"""Restoration experiments of notebook 10: denoising and defect repair, learned models against classical methods.
 
 Two tasks on Fashion-MNIST product images, in the models' range [-1, 1]:
 
@@ -29,7 +29,7 @@ The functions:
 - :func:`tune_denoisers`: tune the classical denoisers on held-out images;
 - :func:`evaluate_denoising`, :func:`evaluate_inpainting`: every method on the test images;
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks restoration`` runs it;
-- the reference answers that the exercise checkers of notebook 09
+- the reference answers that the exercise checkers of notebook 10
   (:mod:`prodimg_lib.course.exercises.restoration`) compare with: :func:`noise_psnr` and
   :func:`composite` (the masked-PSNR exercise is checked against
   :func:`prodimg_lib.evaluation.image_quality.psnr` with a mask).

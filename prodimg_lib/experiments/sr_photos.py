@@ -1,11 +1,11 @@
-"""The photographs of notebook 08's transfer experiment: four demo photos, and training patches from others.
+"""The photographs of notebook 09's transfer experiment: four demo photos, and training patches from others.
 
 All come with scikit-image, so the experiment needs no download. The demo photos (a cup, a
 cat, a portrait, a rocket) are what the models are tried on; the fine-tuning patches are
 cut from *other* photographs (:data:`PHOTO_TRAINING`), never from the demo photos.
 
 - :func:`load_demo_photos`: the demo photos (:func:`prodimg_lib.data.photos.demo_photo_folder`)
-  loaded as notebook 08 loads them;
+  loaded as notebook 09 loads them;
 - :func:`photo_patches`: random grayscale patches of the other photographs, and
   :func:`patches_per_scale`, how many a run profile cuts.
 """
@@ -29,7 +29,7 @@ def patches_per_scale(profile) -> int:
 
 
 def load_demo_photos(size: int = PHOTO_SIZE) -> tuple[np.ndarray, list[str]]:
-    """The demo photos (:data:`DEMO_PHOTOS`) as notebook 08 loads them: centre crop, ``size`` x ``size``, uint8 RGB."""
+    """The demo photos (:data:`DEMO_PHOTOS`) as notebook 09 loads them: centre crop, ``size`` x ``size``, uint8 RGB."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,4 +1,4 @@
-"""Super-resolution experiments of notebook 08: train x2 and x4 models, measure them against classical upscaling.
+"""Super-resolution experiments of notebook 09: train x2 and x4 models, measure them against classical upscaling.
 
 The task: enlarge a product image by r = 2 or 4. The low-resolution (LR) input is made from
 a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.degrade.downscale`):
@@ -18,7 +18,7 @@ a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.de
 - the transfer to colour photographs (whose photos are in :mod:`.sr_photos`):
   :func:`fine_tune`, a copy of a Fashion-MNIST model trained further on patches of photos;
   :func:`evaluate_photos`: classical and learned methods on colour photos;
-- the reference answers that the exercise checkers of notebook 08
+- the reference answers that the exercise checkers of notebook 09
   (:mod:`prodimg_lib.course.exercises.super_resolution`) compare with: :func:`pixel_shuffle` and
   :func:`espcn_trainable_parameters` (the PSNR exercise is checked against
   :func:`prodimg_lib.evaluation.image_quality.psnr`).

@@ -1,4 +1,4 @@
-"""Low-light experiments of notebook 10: training and evaluating the curve estimator against tuned classical baselines.
+"""Low-light experiments of notebook 11: training and evaluating the curve estimator against tuned classical baselines.
 
 The classical colour and tone methods themselves (gamma, levels, white balance, ...) are in
 :mod:`prodimg_lib.enhancement.classical`; this module trains and evaluates.
@@ -30,7 +30,7 @@ the models' range [-1, 1].
   :func:`~prodimg_lib.enhancement.classical.levels_gamma`) with their parameters tuned on
   held-out images; :func:`evaluate`: all methods on the test images;
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks tone`` runs it;
-- :func:`le_curve`: the curve of the model in NumPy, the reference answer of notebook 10's
+- :func:`le_curve`: the curve of the model in NumPy, the reference answer of notebook 11's
   first exercise (the others are checked against :mod:`prodimg_lib.enhancement.classical`:
   ``undo_low_light``, ``auto_gamma``, ``grey_world``, where the white balances live too).
 

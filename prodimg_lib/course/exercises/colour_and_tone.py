@@ -1,4 +1,4 @@
-"""The exercise checkers of notebook 10 (colour and tone).
+"""The exercise checkers of notebook 11 (colour and tone).
 
 Each ``check_...`` function runs a learner's answer on fixed cases and returns a
 :class:`~prodimg_lib.course.exercises.checking.CheckResult` that says what is right or wrong.

@@ -1,4 +1,4 @@
-"""The exercise checkers of notebook 11 (product pipeline).
+"""The exercise checkers of notebook 12 (product pipeline).
 
 Each ``check_...`` function runs a learner's answer on fixed cases and returns a
 :class:`~prodimg_lib.course.exercises.checking.CheckResult` that says what is right or wrong.

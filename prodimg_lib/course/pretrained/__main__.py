@@ -2,12 +2,12 @@
 
 ::
 
-    python -m prodimg_lib.course.pretrained build --profile cpu      # or gpu; --only 04 08 for some
+    python -m prodimg_lib.course.pretrained build --profile cpu      # or gpu; --only 04 09 for some
     python -m prodimg_lib.course.pretrained list
     python -m prodimg_lib.course.pretrained check                    # checksums, and each file loads
 
 ``build`` trains the models with the course's own code: it runs the notebooks that save them
-(:data:`prodimg_lib.course.artifacts.MODEL_SOURCES`: 04, 05, 06, 08 and 09) headless under the
+(:data:`prodimg_lib.course.artifacts.MODEL_SOURCES`: 04, 05, 06, 09 and 10) headless under the
 profile, in a fresh work folder and with the shipped models turned off, so every model is
 trained in that run (notebooks 05 and 06 measure with the classifier of 04 from the same run;
 with ``--only``, the shipped models that are not rebuilt are copied in first, and used).

@@ -29,7 +29,7 @@ and smoothness losses), which matters when no clean image exists; the course has
 references for every damaged image, so the supervised loss is simpler and optimises the
 PSNR it is judged by. The architecture is the same either way.
 
-Measured results (notebook 10, ``python -m benchmarks enhance --tasks tone``): on
+Measured results (notebook 11, ``python -m benchmarks enhance --tasks tone``): on
 Fashion-MNIST darkened per image (gamma in [1.5, 2.5], exposure in [0.3, 0.6]), a classical
 per-image "levels + gamma" correction is very strong (36.3 dB on the 10,000 test images), and
 the curve estimator trained on top of it does not beat it under the ``cpu`` profile (36.0 dB);

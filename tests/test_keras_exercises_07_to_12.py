@@ -1,4 +1,4 @@
-"""The checkers of the Keras exercises (notebooks 07 to 11) accept a right answer and name the typical mistakes.
+"""The checkers of the Keras exercises (notebooks 07 and 09 to 12) accept a right answer and name the typical mistakes.
 
 Each runs on the backend of the test run (``KERAS_BACKEND``), as in the notebooks.
 """

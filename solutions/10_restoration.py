@@ -1,4 +1,4 @@
-"""Solutions to the exercises of notebook 09 (for teachers; tests run each through its checker)."""
+"""Solutions to the exercises of notebook 10 (for teachers; tests run each through its checker)."""
 
 import numpy as np
 

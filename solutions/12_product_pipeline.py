@@ -1,4 +1,4 @@
-"""Solutions to the exercises of notebook 11 (for teachers; tests run each through its checker)."""
+"""Solutions to the exercises of notebook 12 (for teachers; tests run each through its checker)."""
 
 import numpy as np
 
