@@ -28,12 +28,14 @@ from prodimg_lib.generation.callbacks import TrainingDiverged
 __all__ = [
     "CheckpointError",
     "DamagedCheckpointError",
+    "EpochCheckpoint",
     "GANCheckpoint",
     "save_checkpoint",
     "list_checkpoints",
     "latest_checkpoint",
     "load_state",
     "restore",
+    "newest_intact",
 ]
 
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{4,})$")
@@ -240,6 +242,21 @@ def restore(gan: keras.Model, directory, *, checkpoint=None, missing_ok: bool = 
         if not path.is_dir():
             raise FileNotFoundError(f"checkpoint folder {path} does not exist")
         return _apply(gan, path, _read_checkpoint(path))
+    found = newest_intact(directory, _read_checkpoint, missing_ok=missing_ok)
+    return 0 if found is None else _apply(gan, *found)
+
+
+def newest_intact(directory, read, *, missing_ok: bool = False) -> tuple[Path, dict] | None:
+    """``(folder, read(folder))`` of the newest checkpoint of ``directory`` that ``read`` can read.
+
+    Newer folders that are incomplete (no ``state.json``) or that ``read`` refuses with a
+    :class:`DamagedCheckpointError` are moved into ``directory/damaged/`` with a warning, once
+    an intact one is found. Used by every ``restore`` of the library.
+
+    Raises:
+        DamagedCheckpointError: no checkpoint can be read.
+        FileNotFoundError: there is none (None is returned instead with ``missing_ok``).
+    """
     directory = Path(directory)
     skipped = []
     for _, path in reversed(_epoch_folders(directory)):
@@ -247,18 +264,18 @@ def restore(gan: keras.Model, directory, *, checkpoint=None, missing_ok: bool = 
             skipped.append((path, "incomplete (no state.json)"))
             continue
         try:
-            content = _read_checkpoint(path)
+            content = read(path)
         except DamagedCheckpointError as error:
             skipped.append((path, str(error)))
             continue
         for bad, reason in skipped:
             _move_aside(bad, reason)
-        return _apply(gan, path, content)
+        return path, content
     if skipped:
         raise DamagedCheckpointError(f"no intact checkpoint in {directory}: "
                                      + "; ".join(f"{p.name}: {why}" for p, why in skipped))
     if missing_ok:
-        return 0
+        return None
     raise FileNotFoundError(f"no complete checkpoint (epoch-NNNN folder) in {directory}")
 
 
@@ -287,8 +304,8 @@ def _apply(gan: keras.Model, path: Path, content: dict) -> int:
     return int(state["epoch"])
 
 
-class GANCheckpoint(keras.callbacks.Callback):
-    """Write a complete checkpoint after every epoch (see :func:`save_checkpoint`); keep the newest ``keep`` (and the first).
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Write a complete checkpoint after every epoch with :meth:`save`; keep the newest ``keep`` (and the first).
 
     ``state.json`` carries the history of *all* epochs so far: when a run resumes from a
     checkpoint, its history is continued. A directory holding checkpoints newer than the
@@ -324,8 +341,8 @@ class GANCheckpoint(keras.callbacks.Callback):
             what = "" if (newer[-1] / "state.json").is_file() else " (incomplete: no state.json)"
             raise CheckpointError(
                 f"{self.directory} already holds {newer[-1].name}{what}, but this run starts after epoch {epoch}. "
-                f"To continue that run: initial_epoch = restore(gan, {str(self.directory)!r}); to start over, "
-                "delete the folder or use another one"
+                f"To continue that run, restore from it first (initial_epoch = restore(model, {str(self.directory)!r})); "
+                "to start over, delete the folder or use another one"
             )
         previous = self.directory / f"epoch-{epoch:04d}"
         self.history = load_state(previous)["history"] if epoch > 0 and (previous / "state.json").is_file() else {}
@@ -338,8 +355,19 @@ class GANCheckpoint(keras.callbacks.Callback):
         self.history.setdefault("epoch", []).append(epoch + 1)
         for name, value in logs.items():
             self.history.setdefault(name, []).append(_jsonable(value))
-        save_checkpoint(self.model, self.directory, epoch + 1, self.history)
+        self.save(self.model, self.directory, epoch + 1, self.history)
         for old in list_checkpoints(self.directory)[int(self.keep_first): -self.keep]:
             remove_folder(old)
         for stale in self.directory.glob(f"{TMP_PREFIX}*"):  # left by writes that never finished
             shutil.rmtree(stale, ignore_errors=True)
+
+    def save(self, model, directory: Path, epoch: int, history: dict) -> Path:
+        """Write the checkpoint of ``model`` after ``epoch`` epochs into ``directory/epoch-NNNN``."""
+        raise NotImplementedError
+
+
+class GANCheckpoint(EpochCheckpoint):
+    """:class:`EpochCheckpoint` for a :class:`~prodimg_lib.generation.gan.GAN` (see :func:`save_checkpoint`)."""
+
+    def save(self, model, directory: Path, epoch: int, history: dict) -> Path:
+        return save_checkpoint(model, directory, epoch, history)
