@@ -12,6 +12,7 @@ from prodimg_lib.course import apply
 from prodimg_lib.course import artifacts
 from prodimg_lib.course import cli
 from prodimg_lib.generation import dcgan
+from prodimg_lib.generation.unet import build_unet
 from prodimg_lib.enhancement.models.restore import build_dncnn
 from prodimg_lib.enhancement.models.sr import build_espcn
 
@@ -255,3 +256,175 @@ def test_enhance_keeps_the_transparency_of_cut_outs(saved_models, tmp_path, caps
     flat = np.asarray(Image.open(tmp_path / "flat" / "bag.png"))
     assert flat.shape == (48, 64, 3)
     assert flat[0, 0].min() > 200  # on white
+
+
+# --------------------------------------------------------------------------- generate --model flow
+
+
+@pytest.fixture
+def flow_model(build):
+    """A tiny untrained flow-matching U-Net saved as ``flow_generator``, its last layer made non-zero.
+
+    (``build_unet`` starts that layer at zero, so an untrained network predicts 0; random weights
+    there make the images depend on the network, the class and the time, as a trained one does.)
+    """
+    keras.utils.set_random_seed(0)
+    network = build_unet(width=8)
+    layer = network.get_layer("prediction")
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.normal(0, 0.05, w.shape).astype("float32") for w in layer.get_weights()])
+    artifacts.save_model(network, "flow_generator")
+    return build
+
+
+def _pixels(folder):
+    return {p.name: np.asarray(Image.open(p)) for p in sorted(folder.iterdir())}
+
+
+def test_generate_with_the_flow_model_writes_the_same_files(flow_model, tmp_path, capsys):
+    result = apply.generate_to_folder("sneakers", 3, tmp_path / "gen", model="flow", steps=2, guidance=2.0, seed=1,
+                                      scale=2)
+    assert result["class"] == "Sneaker"
+    assert [p.name for p in result["files"]] == [f"sneaker_{i:03d}.png" for i in range(3)]
+    assert np.asarray(Image.open(result["files"][0])).shape == (56, 56)
+    assert result["sheet"] == tmp_path / "gen" / "sneaker_sheet.png" and result["sheet"].is_file()
+    args = ["generate", "--model", "flow", "--class", "ankle boot", "--count", "2", "--steps", "2", "--guidance", "0",
+            "--out", str(tmp_path / "g")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert f"flow_generator: your model, {artifacts.model_path('flow_generator')}" in out
+    assert "wrote 2 Ankle boot image(s) and ankle_boot_sheet.png" in out
+    assert sorted(_pixels(tmp_path / "g")) == ["ankle_boot_000.png", "ankle_boot_001.png", "ankle_boot_sheet.png"]
+    assert np.asarray(Image.open(tmp_path / "g" / "ankle_boot_000.png")).shape == (112, 112)  # --scale 4 by default
+
+
+def test_generate_with_the_flow_model_is_seeded(flow_model, tmp_path):
+    def run(folder, seed):
+        args = ["generate", "--model", "flow", "--class", "bag", "--count", "2", "--steps", "2", "--seed", str(seed),
+                "--out", str(tmp_path / folder)]
+        assert cli.main(args) == 0
+        return _pixels(tmp_path / folder)
+
+    first, again, other = run("a", 5), run("b", 5), run("c", 6)
+    assert sorted(first) == ["bag_000.png", "bag_001.png", "bag_sheet.png"]
+    for name in first:
+        np.testing.assert_array_equal(first[name], again[name])
+    assert not np.array_equal(first["bag_000.png"], other["bag_000.png"])
+    assert not np.array_equal(first["bag_000.png"], first["bag_001.png"])  # each image has its own noise
+
+
+def test_generate_passes_the_flow_defaults_and_options_to_the_sampler(flow_model, tmp_path, monkeypatch, capsys):
+    from prodimg_lib.generation import diffusion
+
+    calls = []
+
+    def fake_sample(network, objective, labels, **kwargs):
+        calls.append((objective, np.asarray(labels).tolist(), kwargs))
+        return np.zeros((len(labels), 28, 28, 1), "float32")
+
+    monkeypatch.setattr(diffusion, "sample", fake_sample)
+    assert cli.main(["generate", "--model", "flow", "--class", "bag", "--count", "2", "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(["generate", "--model", "flow", "--class", "sneaker", "--count", "1", "--steps", "7",
+                     "--guidance", "1.5", "--seed", "9", "--out", str(tmp_path / "b")]) == 0
+    assert calls == [("flow", [8, 8], {"steps": diffusion.DEFAULT_STEPS, "guidance": diffusion.DEFAULT_GUIDANCE, "seed": 0}),
+                     ("flow", [7], {"steps": 7, "guidance": 1.5, "seed": 9})]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(["generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--model {cdcgan,flow}" in text and "cdcgan, the conditional DCGAN of notebook 06" in text
+    assert "flow, the class-conditional flow-matching U-Net of notebook 08" in text
+    assert f"Euler steps, 1 to 1000 (default {diffusion.DEFAULT_STEPS})" in text
+    assert f"guidance scale, 0 or more (default {diffusion.DEFAULT_GUIDANCE:g};" in text
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--model", "flow", "--truncation", "1.0"],
+     "--truncation is an option of --model cdcgan, not of --model flow (which takes --steps and --guidance)"),
+    (["--steps", "8"], "--steps is an option of --model flow, not of --model cdcgan (which takes --truncation)"),
+    (["--model", "cdcgan", "--guidance", "2"], "--guidance is an option of --model flow, not of --model cdcgan"),
+    (["--steps", "8", "--guidance", "2"], "--steps and --guidance are options of --model flow, not of --model cdcgan"),
+])
+def test_an_option_of_the_other_model_is_refused_in_one_line(saved_models, flow_model, tmp_path, capsys, args, says):
+    assert cli.main(["generate", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prodimg generate: error: ") and says in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--steps", "0", "must be from 1 to 1000"), ("--steps", "1001", "must be from 1 to 1000"),
+    ("--steps", "2.5", "expected an integer"), ("--guidance", "-1", "must be a number 0 or more"),
+    ("--guidance", "inf", "must be a number 0 or more"), ("--guidance", "lots", "expected a number"),
+    ("--model", "vae", "invalid choice: 'vae'"),
+])
+def test_bad_flow_options_are_named(tmp_path, capsys, option, value, says):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["generate", "--model", "flow", "--class", "bag", "--out", str(tmp_path / "g"), option, value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {says}" in err, err
+    assert not (tmp_path / "g").exists()
+
+
+def test_generate_to_folder_checks_the_model_and_its_options_before_loading_it(tmp_path):
+    for kwargs, match in [({"model": "vae"}, "model must be one of 'cdcgan', 'flow'"),
+                          ({"model": "flow", "truncation": 1.0}, "truncation is an option of the cdcgan model"),
+                          ({"steps": 4}, "steps is an option of the flow model"),
+                          ({"model": "cdcgan", "steps": 4, "guidance": 2.0}, "steps and guidance are options of the flow"),
+                          ({"model": "flow", "steps": 0}, r"steps must be an integer in \[1, 1000\]"),
+                          ({"model": "flow", "steps": 1001}, r"steps must be an integer in \[1, 1000\]"),
+                          ({"model": "flow", "guidance": -0.5}, "guidance must be >= 0"),
+                          ({"model": "flow", "seed": -1}, "seed must be a non-negative")]:
+        with pytest.raises(ValueError, match=match):
+            apply.generate_to_folder("bag", 2, tmp_path / "g", **kwargs)
+    assert not (tmp_path / "g").exists()
+
+
+def test_a_missing_flow_model_names_notebook_08(build, saved_models, tmp_path, capsys, monkeypatch):
+    from prodimg_lib.course import pretrained
+
+    args = ["generate", "--model", "flow", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g")]
+    assert cli.main(args) == 2  # the shipped models off, as in every test
+    err = capsys.readouterr().err
+    assert "'flow_generator' not found" in err and "run notebooks/08_diffusion.ipynb" in err
+    assert len(err.strip().splitlines()) == 1
+    empty_set = tmp_path / "pretrained"
+    empty_set.mkdir()
+    (empty_set / "manifest.json").write_text('{"format": 1, "models": {}}')
+    monkeypatch.setenv(pretrained.ENV_PRETRAINED, str(empty_set))  # a pretrained set without a flow model
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "no pretrained one of that name is installed: run notebooks/08_diffusion.ipynb" in err, err
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("wrong, reason", [
+    (lambda: dcgan.build_conditional_generator(16, 10, 4), "takes inputs of shape"),           # a GAN generator
+    (lambda: build_unet(width=4, num_classes=3), "knows 3 classes"),                           # other classes
+])
+def test_generate_refuses_a_flow_model_of_the_wrong_kind(build, tmp_path, capsys, wrong, reason):
+    artifacts.save_model(wrong(), "flow_generator")
+    assert cli.main(["generate", "--model", "flow", "--class", "bag", "--count", "2", "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(reason, err), err
+    assert "08_diffusion" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()
+
+
+def test_model_cdcgan_is_what_generate_did_before(saved_models, flow_model, tmp_path, capsys):
+    from prodimg_lib.data import from_minus_one_one
+    from prodimg_lib.generation.sampling import generate
+
+    base = ["generate", "--class", "bag", "--count", "3", "--seed", "4", "--truncation", "1.5", "--scale", "2"]
+    assert cli.main([*base, "--out", str(tmp_path / "default")]) == 0
+    assert cli.main([*base, "--model", "cdcgan", "--out", str(tmp_path / "cdcgan")]) == 0
+    assert capsys.readouterr().out.count("cdcgan_generator: your model") == 2
+    default, explicit = _pixels(tmp_path / "default"), _pixels(tmp_path / "cdcgan")
+    assert sorted(default) == ["bag_000.png", "bag_001.png", "bag_002.png", "bag_sheet.png"]
+    for name in default:
+        np.testing.assert_array_equal(default[name], explicit[name])
+    expected = from_minus_one_one(generate(artifacts.load_model("cdcgan_generator"), 3, "bag", seed=4, truncation=1.5))
+    for i in range(3):  # the conditional DCGAN's images, pixel for pixel, enlarged 2x
+        np.testing.assert_array_equal(default[f"bag_{i:03d}.png"][::2, ::2], expected[i][..., 0])

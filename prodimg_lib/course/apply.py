@@ -3,8 +3,9 @@
 What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.course.cli`):
 
 - :func:`generate_to_folder`: images of one product class from the saved conditional
-  generator (``build/models/cdcgan_generator.keras``, notebook 06), written as PNG files
-  plus a contact sheet;
+  generator (``build/models/cdcgan_generator.keras``, notebook 06) or the saved
+  class-conditional flow-matching U-Net (``build/models/flow_generator.keras``, notebook 08),
+  written as PNG files plus a contact sheet;
 - :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
   saved models (``denoise.keras`` from notebook 10; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
   from notebook 09, the super-resolution models fine-tuned on photographs, because the
@@ -28,11 +29,14 @@ import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int, check_scalar
 
-__all__ = ["tiled_predict", "check_image_model", "check_generator_model", "enhance_image", "enhance_folder", "generate_to_folder", "prepare_output_folder",
-           "PHOTO_SUFFIXES", "MAX_SCALE"]
+__all__ = ["tiled_predict", "check_image_model", "check_generator_model", "check_flow_model", "enhance_image", "enhance_folder",
+           "generate_to_folder", "prepare_output_folder", "PHOTO_SUFFIXES", "MAX_SCALE", "GENERATOR_MODELS", "MAX_STEPS"]
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_SCALE = 32  # pixel enlargement of generated images: 28 x 32 = 896 pixels a side at most
+# The generators of generate_to_folder: its ``model`` argument -> the saved model's name (artifacts.MODEL_SOURCES).
+GENERATOR_MODELS = {"cdcgan": "cdcgan_generator", "flow": "flow_generator"}
+MAX_STEPS = 1000  # Euler steps of the flow model at most
 
 
 def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
@@ -149,6 +153,35 @@ def check_generator_model(model, name: str = "cdcgan_generator") -> None:
     out = tuple(model.outputs[0].shape[1:]) if len(model.outputs) == 1 else None
     if out != (28, 28, 1):
         raise ValueError(f"saved model {name!r} makes images of shape {out}, not (28, 28, 1): {fix}")
+
+
+def check_flow_model(model, name: str = "flow_generator") -> None:
+    """Check that a loaded model is what ``generate --model flow`` needs: the U-Net of notebook 08.
+
+    That is ``[noisy (N, 28, 28, 1), t (N,), labels (N,)] -> (N, 28, 28, 1)`` with a label embedding
+    of the 10 product classes plus the null label (:func:`prodimg_lib.generation.unet.build_unet`).
+
+    Raises:
+        ValueError: another kind of model, named with the fix.
+    """
+    from prodimg_lib.data import NUM_CLASSES
+
+    fix = "rebuild it with notebooks/08_diffusion.ipynb, or remove it from build/models"
+    shapes = [tuple(t.shape[1:]) for t in model.inputs]
+    if len(shapes) != 3 or shapes[0] != (28, 28, 1):
+        raise ValueError(f"saved model {name!r} takes inputs of shape {', '.join(map(str, shapes))}; the tool needs "
+                         f"the flow-matching U-Net ([noisy (N, 28, 28, 1), t (N,), labels (N,)] -> image): {fix}")
+    try:
+        labels = int(model.get_layer("label_embedding").input_dim)
+    except ValueError:
+        raise ValueError(f"saved model {name!r} has no 'label_embedding' layer; the tool needs the class-conditional "
+                         f"flow-matching U-Net: {fix}") from None
+    if labels != NUM_CLASSES + 1:
+        raise ValueError(f"saved model {name!r} knows {labels - 1} classes (plus the null label), not the "
+                         f"{NUM_CLASSES} product classes: {fix}")
+    out = tuple(model.outputs[0].shape[1:]) if len(model.outputs) == 1 else None
+    if out != (28, 28, 1):
+        raise ValueError(f"saved model {name!r} predicts shape {out}, not (28, 28, 1): {fix}")
 
 
 def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128) -> np.ndarray:
@@ -269,19 +302,29 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
     return {"written": written, "skipped": skipped}
 
 
-def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, truncation: float | None = None,
+def generate_to_folder(class_name, count: int, out_dir, *, model: str = "cdcgan", seed: int = 0,
+                       truncation: float | None = None, steps: int | None = None, guidance: float | None = None,
                        scale: int = 4, overwrite: bool = False, log=None) -> dict:
-    """Generate ``count`` images of one product class with the saved conditional generator.
+    """Generate ``count`` images of one product class with a saved class-conditional generator.
 
     Files: ``<class>_000.png`` ... (28x28 pixels times ``scale``, nearest neighbour) and
-    ``<class>_sheet.png``, a contact sheet of all of them.
+    ``<class>_sheet.png``, a contact sheet of all of them, whichever the model.
 
     Args:
         class_name: a Fashion-MNIST class name (forgiving about case and plurals) or index.
         count: the number of images (>= 1).
         out_dir: the output folder (created).
+        model: ``"cdcgan"``, the conditional DCGAN of notebook 06 (``cdcgan_generator``: one
+            network pass per image), or ``"flow"``, the flow-matching U-Net of notebook 08
+            (``flow_generator``: ``steps`` Euler steps from noise to image, each one or, with
+            guidance, two network passes).
         seed: the noise seed (>= 0); the same seed gives the same images.
-        truncation: a truncation threshold (> 0) for more typical images, or None.
+        truncation: cdcgan only: a truncation threshold (> 0) for more typical images, or None.
+        steps: flow only: Euler steps, 1 to :data:`MAX_STEPS` (None:
+            :data:`prodimg_lib.generation.diffusion.DEFAULT_STEPS`).
+        guidance: flow only: the classifier-free guidance scale (>= 0; 1 is the plain conditional
+            model, more gives more class-typical images; None:
+            :data:`prodimg_lib.generation.diffusion.DEFAULT_GUIDANCE`).
         scale: pixel enlargement, 1 to :data:`MAX_SCALE`.
         overwrite: replace files of the same names in ``out_dir`` (otherwise an error,
             raised before anything is written).
@@ -291,18 +334,21 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         ``{"class": name, "files": [paths], "sheet": path}``.
 
     Raises:
-        ValueError: an unknown class (the message lists the valid ones), a bad count, seed,
-            truncation or scale.
+        ValueError: an unknown class (the message lists the valid ones) or model, a bad count,
+            seed, truncation, steps, guidance or scale, or an option of the other model.
         NotADirectoryError, FileExistsError, OSError: see :func:`prepare_output_folder`.
-        ModelNotFoundError: no saved conditional generator (run notebook 06).
-        CorruptModelError: an unreadable one; ValueError: another kind of model (:func:`check_generator_model`).
+        ModelNotFoundError: no saved generator of that model (the message names the notebook
+            that makes it, 06 or 08, and says whether a pretrained one is installed).
+        CorruptModelError: an unreadable one; ValueError: another kind of model
+            (:func:`check_generator_model`, :func:`check_flow_model`).
     """
     from prodimg_lib.course import artifacts
     from prodimg_lib.data import CLASS_NAMES, class_index, from_minus_one_one
     from prodimg_lib.data.photos import write_photo
-    from prodimg_lib.generation.sampling import generate
     from prodimg_lib.viz import grid_image
 
+    if model not in GENERATOR_MODELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, GENERATOR_MODELS))}, got {model!r}")
     index = class_index(class_name)
     count = check_positive_int(count, "count")
     scale = check_positive_int(scale, "scale")
@@ -310,14 +356,37 @@ def generate_to_folder(class_name, count: int, out_dir, *, seed: int = 0, trunca
         raise ValueError(f"scale must be from 1 to {MAX_SCALE} (28 x {MAX_SCALE} = {28 * MAX_SCALE} pixels), got {scale}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if truncation is not None:
-        check_scalar(truncation, "truncation", low=0.0, low_open=True)
+    if model == "cdcgan":
+        given = [name for name, value in (("steps", steps), ("guidance", guidance)) if value is not None]
+        if given:
+            raise ValueError(f"{' and '.join(given)} {'is an option' if len(given) == 1 else 'are options'} of the flow "
+                             "model, not of cdcgan (which takes truncation): pass model='flow', or leave "
+                             f"{'it' if len(given) == 1 else 'them'} out")
+        if truncation is not None:
+            check_scalar(truncation, "truncation", low=0.0, low_open=True)
+    else:
+        if truncation is not None:
+            raise ValueError("truncation is an option of the cdcgan model, not of flow (which takes steps and guidance): "
+                             "leave it out, or pass model='cdcgan'")
+        from prodimg_lib.generation import diffusion
+
+        steps = check_positive_int(diffusion.DEFAULT_STEPS if steps is None else steps, "steps", high=MAX_STEPS)
+        guidance = check_scalar(diffusion.DEFAULT_GUIDANCE if guidance is None else guidance, "guidance", low=0.0)
     slug = re.sub(r"[^a-z0-9]+", "_", CLASS_NAMES[index].lower()).strip("_")
     names = [f"{slug}_{i:03d}.png" for i in range(count)] + [f"{slug}_sheet.png"]
-    generator = artifacts.load_model("cdcgan_generator", log=log)
-    check_generator_model(generator)
+    network = artifacts.load_model(GENERATOR_MODELS[model], log=log)
+    if model == "cdcgan":
+        check_generator_model(network)
+    else:
+        check_flow_model(network)
     target = prepare_output_folder(out_dir, names, overwrite=overwrite)
-    images = generate(generator, count, index, seed=seed, truncation=truncation)
+    if model == "cdcgan":
+        from prodimg_lib.generation.sampling import generate
+
+        images = generate(network, count, index, seed=seed, truncation=truncation)
+    else:
+        images = diffusion.sample(network, "flow", np.full(count, index, np.int32), steps=steps, guidance=guidance,
+                                  seed=int(seed))
     files = []
     for i, image in enumerate(from_minus_one_one(images)):
         files.append(write_photo(np.repeat(np.repeat(image, scale, axis=0), scale, axis=1), target / f"{slug}_{i:03d}.png"))

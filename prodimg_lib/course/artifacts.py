@@ -27,6 +27,7 @@ MODEL_SOURCES: dict[str, str] = {
     "classifier": "notebooks/04_product_data.ipynb",
     "dcgan_generator": "notebooks/05_dcgan.ipynb",
     "cdcgan_generator": "notebooks/06_conditional_dcgan.ipynb",
+    "flow_generator": "notebooks/08_diffusion.ipynb",
     "sr_x2": "notebooks/09_super_resolution.ipynb",
     "sr_x4": "notebooks/09_super_resolution.ipynb",
     "sr_x2_photo": "notebooks/09_super_resolution.ipynb",
