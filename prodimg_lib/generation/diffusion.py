@@ -102,6 +102,20 @@ def _per_image(value, n: int) -> np.ndarray:
     return value.reshape(n, 1, 1, 1)
 
 
+def _images_and_noise(x0, noise) -> tuple[np.ndarray, np.ndarray]:
+    """``x0`` and ``noise`` as arrays, checked: a batch (N, H, W, C) and noise of exactly its shape.
+
+    NumPy would broadcast a single image (its rows taken for images) or one noise image for all.
+    """
+    x0, noise = np.asarray(x0), np.asarray(noise)
+    if x0.ndim != 4:
+        raise ValueError(f"x0 must be a batch of images (N, H, W, C), got shape {x0.shape}; "
+                         "add the batch axis to a single image: x0[None]")
+    if noise.shape != x0.shape:
+        raise ValueError(f"noise must have the shape of x0, {x0.shape}, got {noise.shape}")
+    return x0, noise
+
+
 def add_noise(x0, noise, alpha_bar) -> np.ndarray:
     """DDPM's closed form: ``sqrt(alpha_bar) * x0 + sqrt(1 - alpha_bar) * noise``.
 
@@ -112,8 +126,12 @@ def add_noise(x0, noise, alpha_bar) -> np.ndarray:
 
     Returns:
         float32 (N, H, W, C).
+
+    Raises:
+        ValueError: ``x0`` not (N, H, W, C), ``noise`` of another shape, or ``alpha_bar`` neither
+            one number nor (N,).
     """
-    x0, noise = np.asarray(x0), np.asarray(noise)
+    x0, noise = _images_and_noise(x0, noise)
     a = _per_image(alpha_bar, len(x0))
     return (np.sqrt(a) * x0 + np.sqrt(1.0 - a) * noise).astype(np.float32)
 
@@ -121,9 +139,9 @@ def add_noise(x0, noise, alpha_bar) -> np.ndarray:
 def flow_interpolate(x0, noise, t) -> np.ndarray:
     """Rectified flow's straight path: ``(1 - t) * x0 + t * noise`` (``t = 0`` clean, 1 pure noise).
 
-    Args and result as :func:`add_noise`, with ``t`` in [0, 1].
+    Args, result and errors as :func:`add_noise`, with ``t`` in [0, 1].
     """
-    x0, noise = np.asarray(x0), np.asarray(noise)
+    x0, noise = _images_and_noise(x0, noise)
     t = _per_image(t, len(x0))
     return ((1.0 - t) * x0 + t * noise).astype(np.float32)
 

@@ -69,7 +69,7 @@ def compile_denoiser(network, *, learning_rate: float = 1e-3, ema_momentum: floa
 
 def save_denoiser_checkpoint(network, directory, epoch: int, history: dict | None = None) -> Path:
     """Write ``directory/epoch-NNNN/`` (``network.keras`` with the optimizer, ``state.json``) atomically."""
-    if network.optimizer is None:
+    if getattr(network, "optimizer", None) is None:  # an uncompiled Keras 3 model has no such attribute
         raise CheckpointError("compile the network (compile_denoiser) before saving a checkpoint")
     final = Path(directory) / f"epoch-{epoch:04d}"
     if final.exists():
@@ -105,15 +105,17 @@ def _read(path: Path) -> dict:
 def restore_denoiser(network, directory, *, missing_ok: bool = False) -> int:
     """Load the newest intact checkpoint of ``directory`` into the compiled ``network``; return its epoch.
 
-    Restores the weights and the optimizer's variables (step count, Adam's moments, the EMA).
-    Damaged or incomplete newer checkpoints are moved aside (see
+    Restores the weights and the optimizer's variables (step count, Adam's moments, the EMA),
+    but not the learning rate: the one ``network`` was compiled with stays, so that a run can be
+    resumed with a lower one (after a divergence, say). Damaged or incomplete newer checkpoints
+    are moved aside (see
     :func:`~prodimg_lib.generation.checkpoint.newest_intact`).
 
     Raises:
         FileNotFoundError: no checkpoint (and not ``missing_ok``, which returns 0).
         CheckpointError: ``network`` is not compiled, or was built differently from the saved one.
     """
-    if network.optimizer is None:
+    if getattr(network, "optimizer", None) is None:
         raise CheckpointError("compile the network (compile_denoiser) before restoring it")
     found = newest_intact(directory, _read, missing_ok=missing_ok)
     if found is None:
@@ -125,7 +127,12 @@ def restore_denoiser(network, directory, *, missing_ok: bool = False) -> int:
                               f"{len(want)}, or other shapes): build it with the same builder and width")
     if not network.optimizer.built:
         network.optimizer.build(network.trainable_variables)
+    # load_weights also loads the saved learning rate: keep the compiled one, as the GAN's restore does
+    compiled = [(v, keras.ops.convert_to_numpy(v)) for v in network.optimizer.variables
+                if v.path.endswith("learning_rate")]
     network.load_weights(path / NETWORK_FILE)
+    for variable, value in compiled:
+        variable.assign(value)
     return int(content["state"]["epoch"])
 
 
