@@ -10,10 +10,12 @@ from pathlib import Path
 from benchmarks import bench_backends
 from benchmarks.bench_enhance import ENHANCE_TASKS, format_enhance_table, run_enhance_benchmark
 from benchmarks.bench_gan import format_table, run_gan_benchmark
+from benchmarks.bench_generators import MODELS, format_generators_table, run_generators_benchmark
 from benchmarks.common import jsonable, positive_float
 
 def main(argv=None) -> int:
     """``python -m benchmarks gan [--budget-seconds 600] [--out DIR] [--classifier PATH]``
+    or ``python -m benchmarks generators [--budget-seconds 480] [--models cdcgan flow] [--out DIR]``
     or ``python -m benchmarks enhance [--profile cpu] [--tasks ...] [--out DIR]``
     or ``python -m benchmarks pretrained``."""
     from prodimg_lib.course.env import quiet_tensorflow
@@ -30,6 +32,19 @@ def main(argv=None) -> int:
                    help="width and batch size of the library's DCGAN (default cpu: 32 and 128)")
     g.add_argument("--eval-samples", type=int, default=10_000, help="generated samples per model (default 10000)")
     g.add_argument("--seed", type=int, default=0)
+    gens = sub.add_parser("generators", help="the conditional DCGAN against the flow-matching (and DDPM) U-Net, "
+                          "same training time, same judge")
+    gens.add_argument("--budget-seconds", type=positive_float, default=480.0,
+                      help="training time of each model (default 480: the cpu profile's budget)")
+    gens.add_argument("--models", nargs="+", default=["cdcgan", "flow"], choices=list(MODELS))
+    gens.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "gpu"],
+                      help="width and batch size (default cpu: 32 and 128; the U-Net gets 1.5 x the width)")
+    gens.add_argument("--step-counts", nargs="+", type=int, default=[16], help="sampling steps to judge (default 16)")
+    gens.add_argument("--guidance", nargs="+", type=float, default=[5.0], help="guidance scales to judge (default 5)")
+    gens.add_argument("--eval-samples", type=int, default=10_000, help="samples per model (default 10000)")
+    gens.add_argument("--classifier", default=None, help="a saved product classifier (default: the course's)")
+    gens.add_argument("--out", default=None, help="output folder (default: <build>/bench/generators)")
+    gens.add_argument("--seed", type=int, default=0)
     e = sub.add_parser("enhance", help="every enhancement model against the classical methods, one table")
     e.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "gpu"], help="training sizes (default cpu)")
     e.add_argument("--tasks", nargs="+", default=list(ENHANCE_TASKS), choices=list(ENHANCE_TASKS))
@@ -68,6 +83,22 @@ def main(argv=None) -> int:
         print()
         print(format_enhance_table(results))
         print(f"\nWrote {out_dir / 'results.json'}")
+        return 0
+
+    if args.command == "generators":
+        profile = get_profile(args.profile)
+        full = data.load_fashion_mnist()
+        x_train, x_test = (data.to_minus_one_one(x)[..., None] for x in (full.x_train, full.x_test))
+        out_dir = Path(args.out) if args.out else artifacts.build_dir() / "bench" / "generators"
+        classifier, source = load_or_train_classifier(args.classifier, full, out_dir=out_dir)
+        results = run_generators_benchmark(
+            x_train, full.y_train, x_test, full.y_test, classifier, args.budget_seconds, models=args.models,
+            n_eval=args.eval_samples, width=profile.width, batch_size=profile.batch_size, step_counts=args.step_counts,
+            guidances=args.guidance, out_dir=out_dir, seed=args.seed, classifier_source=source,
+            command="python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv))
+        print()
+        print(format_generators_table(results))
+        print(f"\nWrote {results['results_json']} and a sample grid per model in {out_dir}")
         return 0
 
     out_dir = Path(args.out) if args.out else artifacts.build_dir() / "bench" / "gan"

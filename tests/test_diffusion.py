@@ -370,7 +370,7 @@ def test_sample_with_an_exact_ddpm_network_and_random_steps_still_ends_on_the_im
     targets = _images(CLASSES + 1, seed=4, low=-0.5, high=0.5)
     oracle = _oracle("ddpm", targets, diffusion.ddpm_alpha_bars())
     labels = np.array([2, 0, 1])
-    images = diffusion.sample(oracle, "ddpm", labels, steps=5, eta=1.0, seed=7, image_shape=SHAPE)
+    images = diffusion.sample(oracle, "ddpm", labels, steps=5, eta=1.0, seed=7)
     np.testing.assert_allclose(images, targets[labels], atol=1e-3)  # the last step (to level 0) adds no noise
 
 
@@ -387,14 +387,14 @@ def small_unet():
 @pytest.mark.parametrize("objective", ["flow", "ddpm"])
 def test_sample_gives_images_in_range_reproducible_from_the_seed(small_unet, objective):
     labels = [0, 1, 2, NULL]
-    images = diffusion.sample(small_unet, objective, labels, steps=2, seed=1, image_shape=SHAPE)
+    images = diffusion.sample(small_unet, objective, labels, steps=2, seed=1)
     assert images.shape == (4, *SHAPE) and images.dtype == np.float32
     assert images.min() >= -1 and images.max() <= 1 and np.all(np.isfinite(images))
-    again = diffusion.sample(small_unet, objective, labels, steps=2, seed=1, image_shape=SHAPE)
+    again = diffusion.sample(small_unet, objective, labels, steps=2, seed=1)
     np.testing.assert_array_equal(images, again)
-    other = diffusion.sample(small_unet, objective, labels, steps=2, seed=2, image_shape=SHAPE)
+    other = diffusion.sample(small_unet, objective, labels, steps=2, seed=2)
     assert not np.allclose(images, other)
-    guided = diffusion.sample(small_unet, objective, labels, steps=2, seed=1, guidance=3.0, image_shape=SHAPE)
+    guided = diffusion.sample(small_unet, objective, labels, steps=2, seed=1, guidance=3.0)
     assert guided.shape == images.shape and not np.allclose(guided, images)
 
 
@@ -430,14 +430,14 @@ def test_ddpm_sampling_with_eta_one_depends_on_the_seed_only(small_unet):
     ({"objective": "score"}, "objective must be one of"),
 ])
 def test_bad_sampling_arguments_are_clear_errors(small_unet, kwargs, message):
-    kwargs = {"objective": "flow", "labels": [0, 1], "image_shape": SHAPE, **kwargs}
+    kwargs = {"objective": "flow", "labels": [0, 1], **kwargs}
     with pytest.raises(ValueError, match=message):
         diffusion.sample(small_unet, kwargs.pop("objective"), kwargs.pop("labels"), **kwargs)
 
 
 def test_sampling_labels_must_be_integers(small_unet):
     with pytest.raises(TypeError, match="labels must be integer class indices"):
-        diffusion.sample(small_unet, "flow", [0.5, 1.0], image_shape=SHAPE)
+        diffusion.sample(small_unet, "flow", [0.5, 1.0])
 
 
 # --------------------------------------------------------------------------- the U-Net

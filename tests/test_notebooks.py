@@ -97,8 +97,8 @@ def test_runs_headless_under_the_smoke_profile(path, tmp_path, monkeypatch):
 
 
 def test_the_notebooks_that_use_earlier_models_are_found():
-    assert [p.stem[:2] for p in NOTEBOOKS if uses_earlier_models(p)] == ["05", "06", "07", "12"]
-    assert [p.stem[:2] for p in NOTEBOOKS if loads_earlier_models(p)] == ["07", "12"]
+    assert [p.stem[:2] for p in NOTEBOOKS if uses_earlier_models(p)] == ["05", "06", "07", "08", "12"]
+    assert [p.stem[:2] for p in NOTEBOOKS if loads_earlier_models(p)] == ["07", "08", "12"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -154,7 +154,8 @@ def test_the_drawn_pipelines_are_the_ones_in_the_markdown():
 
 # From notebook 03 on, at least one exercise makes the learner write Keras code; its checker runs it.
 KERAS_EXERCISES = {"03": "check_keras_feature_map", "04": "check_small_classifier", "05": "check_train_step",
-                   "06": "check_projection_head", "07": "check_feature_extractor", "09": "check_residual_block",
+                   "06": "check_projection_head", "07": "check_feature_extractor",
+                   "08": "check_time_embedding", "09": "check_residual_block",
                    "10": "check_masked_l1", "11": "check_exposure_loss", "12": "check_generate_and_enlarge"}
 
 

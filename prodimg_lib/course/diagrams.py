@@ -8,7 +8,7 @@ __all__ = ["COURSE_PIPELINE", "PRODUCT_PIPELINE"]
 # Notebook 00: the product-image pipeline the course builds, with the notebooks of each stage.
 COURSE_PIPELINE = """\
 flowchart LR
-    N["random noise z + class label"] --> G["generator network<br/>(05, 06)"]
+    N["random noise z + class label"] --> G["generator network<br/>(05, 06, 08)"]
     P["product photos"] --> PRE["preprocessing: crop, resize, scale to -1..1<br/>(00, 04)"]
     PRE --> ENH["enhancement CNNs: super-resolution, denoising, repair, tone<br/>(09, 10, 11)"]
     G --> ENH

@@ -45,6 +45,9 @@ class Profile:
         sr_epochs: epochs of each super-resolution model (notebook 09).
         restore_epochs: epochs of the denoiser (notebook 10); the inpainting network trains 1.5 times as many.
         tone_epochs: epochs of the low-light curve estimator (notebook 11).
+        diffusion_epochs: epochs of the flow-matching model of notebook 08 (its DDPM model trains
+            half as many); under ``cpu`` an epoch there is 100 batches, so the time budget stops
+            training close to its end.
         precision: Keras dtype policy of the course's models: "float32", or "mixed_bfloat16"
             (layers compute in bfloat16, weights, outputs and losses stay float32), or "auto":
             mixed_bfloat16 on GPUs that compute bfloat16 natively, float32 elsewhere (see
@@ -73,6 +76,7 @@ class Profile:
     sr_epochs: int = 1
     restore_epochs: int = 1
     tone_epochs: int = 1
+    diffusion_epochs: int = 1
     precision: str = "float32"
     train_budget_s: float | None = None
     xla: bool = False
@@ -105,6 +109,7 @@ PROFILES: dict[str, Profile] = {
         sr_epochs=1,
         restore_epochs=1,
         tone_epochs=1,
+        diffusion_epochs=1,
     ),
     "cpu": Profile(
         name="cpu",
@@ -120,6 +125,7 @@ PROFILES: dict[str, Profile] = {
         sr_epochs=2,
         restore_epochs=2,
         tone_epochs=3,
+        diffusion_epochs=40,
         train_budget_s=480.0,
     ),
     "gpu": Profile(
@@ -136,6 +142,7 @@ PROFILES: dict[str, Profile] = {
         sr_epochs=20,
         restore_epochs=20,
         tone_epochs=30,
+        diffusion_epochs=30,
         precision="auto",
         xla=True,
     ),

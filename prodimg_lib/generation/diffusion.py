@@ -53,6 +53,7 @@ __all__ = [
     "add_noise",
     "flow_interpolate",
     "NoisyBatches",
+    "noisy_batch",
     "guided",
     "ddim_step",
     "euler_step",
@@ -180,6 +181,7 @@ class NoisyBatches(keras.utils.PyDataset):
         seed: seed of the order, the levels, the noise and the dropped labels.
 
     Raises:
+        TypeError: uint8 images (scale them with ``data.to_minus_one_one``) or non-integer labels.
         ValueError: bad images, labels, sizes or objective (the message names it), or fewer
             images than one batch.
     """
@@ -224,17 +226,33 @@ class NoisyBatches(keras.utils.PyDataset):
             raise IndexError(f"batch {index} out of range: there are {len(self)} full batches")
         rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
-        x0, labels = self.images[rows], self.labels[rows].copy()
-        noise = rng.standard_normal(x0.shape).astype(np.float32)
-        labels[rng.random(len(rows)) < self.p_uncond] = self.num_classes
-        if self.objective == "ddpm":
-            steps = len(self.alpha_bars) - 1
-            k = rng.integers(1, steps + 1, size=len(rows))
-            x_t, t, target = add_noise(x0, noise, self.alpha_bars[k]), k / steps, noise
-        else:
-            t = rng.random(len(rows)) if self.time_sampling == "uniform" else 1.0 / (1.0 + np.exp(-rng.standard_normal(len(rows))))
-            x_t, target = flow_interpolate(x0, noise, t), noise - x0
-        return (x_t, t.astype(np.float32), labels), target
+        return noisy_batch(self.images[rows], self.labels[rows], self.objective, rng, num_classes=self.num_classes,
+                           p_uncond=self.p_uncond, alpha_bars=self.alpha_bars, time_sampling=self.time_sampling)
+
+
+def noisy_batch(x0, labels, objective: str, rng, *, num_classes: int, p_uncond: float, alpha_bars,
+                time_sampling: str = "logit_normal"):
+    """One training batch from clean images: ``((x_t, t, labels), target)`` (see :class:`NoisyBatches`).
+
+    Args:
+        x0: clean images (N, H, W, C) float32 in [-1, 1]; labels: (N,) class indices.
+        objective: ``"ddpm"`` (target: the noise) or ``"flow"`` (target: the velocity).
+        rng: a ``numpy.random.Generator``.
+
+    Returns:
+        ``x_t`` float32 like ``x0``, ``t`` float32 (N,) in [0, 1], labels int32 (N,) with a share
+        ``p_uncond`` replaced by the null label ``num_classes``, and the target like ``x0``.
+    """
+    noise = rng.standard_normal(x0.shape).astype(np.float32)
+    labels = np.where(rng.random(len(x0)) < p_uncond, num_classes, labels).astype(np.int32)
+    if objective == "ddpm":
+        steps = len(alpha_bars) - 1
+        k = rng.integers(1, steps + 1, size=len(x0))      # a noise level per image, 1..T
+        x_t, t, target = add_noise(x0, noise, alpha_bars[k]), k / steps, noise
+    else:
+        t = rng.random(len(x0)) if time_sampling == "uniform" else 1.0 / (1.0 + np.exp(-rng.standard_normal(len(x0))))
+        x_t, target = flow_interpolate(x0, noise, t), noise - x0
+    return (x_t, t.astype(np.float32), labels), target
 
 
 # --------------------------------------------------------------------------- sampling
@@ -328,34 +346,55 @@ class Sampler:
         self.calls += len(inputs[0])
         return guided(out[:n], out[n:], guidance) if double else out
 
-    def run(self, noise, labels, steps: int, guidance: float = 1.0, eta: float = 0.0, seed: int = 0, keep_path=False):
-        """Images from starting noise (N, H, W, C); returns images, or ``(images, path)`` with ``keep_path``.
+    def clean_estimate(self, x, t: float, prediction):
+        """The network's guess of the clean image behind ``x`` at time ``t`` (clipped to [-1, 1]).
+
+        Flow: ``x - t * v``. DDPM: ``(x - sqrt(1 - ab) * eps) / sqrt(ab)`` at the level ``t * T``.
+        """
+        if self.objective == "flow":
+            return np.clip(x - t * prediction, -1.0, 1.0)
+        ab = self.alpha_bars[int(round(t * (len(self.alpha_bars) - 1)))]
+        return np.clip((x - math.sqrt(1.0 - ab) * prediction) / math.sqrt(ab), -1.0, 1.0)
+
+    def run(self, noise, labels, steps: int, guidance: float = 1.0, eta: float = 0.0, seed: int = 0,
+            keep_path: bool = False):
+        """Images from starting noise (N, H, W, C) in [-1, 1].
 
         ``"flow"``: ``steps`` Euler steps from t = 1 to 0. ``"ddpm"``: ``steps`` levels evenly
         spaced from T down to 1 (then the clean image), each a :func:`ddim_step` with ``eta``.
+
+        Returns:
+            The images; with ``keep_path``, ``(images, trace)`` where ``trace`` has ``"times"``
+            (the ``steps + 1`` times, from 1 to 0), ``"states"`` (``x_t`` at each time) and
+            ``"guesses"`` (the network's clean-image estimate at each time but the last).
         """
         x = np.asarray(noise, np.float32)
         rng = np.random.default_rng(seed)
-        path = [x]
         if self.objective == "flow":
             times = np.linspace(1.0, 0.0, steps + 1)
-            for t, s in zip(times[:-1], times[1:]):
-                x = euler_step(x, self.predict(x, t, labels, guidance), t, s)
-                path.append(x)
         else:
             total = len(self.alpha_bars) - 1
-            levels = np.unique(np.round(np.linspace(total, 0, steps + 1)).astype(int))[::-1]
-            for k, j in zip(levels[:-1], levels[1:]):
-                eps = self.predict(x, k / total, labels, guidance)
+            times = np.unique(np.round(np.linspace(total, 0, steps + 1)).astype(int))[::-1] / total
+        trace = {"times": list(times), "states": [x], "guesses": []}
+        for t, s in zip(times[:-1], times[1:]):
+            prediction = self.predict(x, t, labels, guidance)
+            if keep_path:
+                trace["guesses"].append(self.clean_estimate(x, t, prediction))
+            if self.objective == "flow":
+                x = euler_step(x, prediction, t, s)
+            else:
+                k, j = int(round(t * total)), int(round(s * total))
                 noise_k = rng.standard_normal(x.shape).astype(np.float32) if eta > 0 and j > 0 else None
-                x = ddim_step(x, eps, self.alpha_bars[k], self.alpha_bars[j], eta=eta if j > 0 else 0.0, noise=noise_k)
-                path.append(x)
+                x = ddim_step(x, prediction, self.alpha_bars[k], self.alpha_bars[j], eta=eta if j > 0 else 0.0,
+                              noise=noise_k)
+            if keep_path:
+                trace["states"].append(x)
         images = np.clip(x, -1.0, 1.0)
-        return (images, path) if keep_path else images
+        return (images, trace) if keep_path else images
 
 
 def sample(network, objective: str, labels, *, steps: int = DEFAULT_STEPS, guidance: float = 1.0, eta: float = 0.0,
-           seed: int = 0, alpha_bars=None, batch_size: int = 1000, image_shape=(28, 28, 1)) -> np.ndarray:
+           seed: int = 0, alpha_bars=None, batch_size: int = 1000) -> np.ndarray:
     """Images of the requested classes from a trained network: (N, H, W, C) float32 in [-1, 1].
 
     Args:
@@ -373,6 +412,7 @@ def sample(network, objective: str, labels, *, steps: int = DEFAULT_STEPS, guida
     steps = check_positive_int(steps, "steps")
     check_scalar(guidance, "guidance", low=0.0)
     check_scalar(eta, "eta", low=0.0, high=1.0)
+    image_shape = tuple(int(d) for d in network.inputs[0].shape[1:])
     noise = np.random.default_rng(seed).standard_normal((len(labels), *image_shape)).astype(np.float32)
     sampler = Sampler(network, objective, alpha_bars=alpha_bars, batch_size=batch_size)
     return sampler.run(noise, labels, steps, float(guidance), float(eta), seed=seed + 1)

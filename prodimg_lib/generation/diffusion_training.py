@@ -58,7 +58,7 @@ def compile_denoiser(network, *, learning_rate: float = 1e-3, ema_momentum: floa
         ema_momentum: the EMA's momentum in (0, 1), or None for no average.
         jit_compile: passed to ``compile`` (a profile's ``jit_compile``).
     """
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+    if isinstance(learning_rate, bool) or not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < float("inf")):
         raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
     if ema_momentum is not None and not (isinstance(ema_momentum, float) and 0 < ema_momentum < 1):
         raise ValueError(f"ema_momentum must be a number in (0, 1) or None, got {ema_momentum!r}")

@@ -120,7 +120,8 @@ def build_unet(image_shape=(28, 28, 1), width: int = 48, num_classes: int = 10, 
     t = keras.Input((), name="t")
     labels = keras.Input((), dtype="int32", name="labels")
 
-    e = SinusoidalEmbedding(2 * ((width + 1) // 2), name="time_features")(t)
+    # float32 under any policy: in bfloat16 the fast frequencies of t would be rounded to noise
+    e = SinusoidalEmbedding(2 * ((width + 1) // 2), dtype="float32", name="time_features")(t)
     e = layers.Dense(4 * width, activation="swish", name="time_dense1")(e)
     e = layers.Dense(4 * width, name="time_dense2")(e)
     e = layers.Add(name="embedding")([e, layers.Embedding(num_classes + 1, 4 * width, name="label_embedding")(labels)])
