@@ -245,6 +245,10 @@ class LoopResult:
         first_step_seconds: the first step (it includes tracing the ``tf.function``).
         last_step_seconds: the step during which the budget ran out (or the last one).
         max_step_seconds: the slowest step.
+        ended_seconds: elapsed time when the last step ended (the check that stopped the loop).
+        previous_ended_seconds: elapsed time when the step before it ended (0.0 after one step);
+            a loop that stops as soon as the budget is spent has ``previous_ended_seconds <
+            budget <= ended_seconds``.
         losses: the last step's losses, name -> float.
     """
 
@@ -254,6 +258,8 @@ class LoopResult:
     first_step_seconds: float = 0.0
     last_step_seconds: float = 0.0
     max_step_seconds: float = 0.0
+    ended_seconds: float = 0.0
+    previous_ended_seconds: float = 0.0
     losses: dict = field(default_factory=dict)
 
 
@@ -287,7 +293,8 @@ class StepClock:
         r.last_step_seconds, r.max_step_seconds = step, max(r.max_step_seconds, step)
         r.steps += 1
         r.images += int(images)
-        return now - self.start >= self.budget
+        r.previous_ended_seconds, r.ended_seconds = r.ended_seconds, now - self.start
+        return r.ended_seconds >= self.budget
 
     def finish(self) -> LoopResult:
         """Set the total time and return the result."""

@@ -161,6 +161,8 @@ def load_model(name: str, *, log=None):
     """
     import keras
 
+    import prodimg_lib.generation.unet  # noqa: F401  (registers the U-Net's layer, which notebook 08's model uses)
+
     found = find_model(name)
     try:
         model = keras.models.load_model(found.path, safe_mode=True)

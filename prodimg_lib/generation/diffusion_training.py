@@ -31,6 +31,7 @@ from pathlib import Path
 
 import keras
 
+import prodimg_lib.generation.unet  # noqa: F401  (registers the U-Net's layer, so that its checkpoints load)
 from prodimg_lib.files import atomic_folder, describe_error
 from prodimg_lib.generation.callbacks import DivergenceGuard
 from prodimg_lib.generation.checkpoint import (
@@ -42,7 +43,7 @@ from prodimg_lib.generation.checkpoint import (
     newest_intact,
 )
 
-__all__ = ["compile_denoiser", "DenoiserCheckpoint", "save_denoiser_checkpoint", "restore_denoiser",
+__all__ = ["compile_denoiser", "EpochSeconds", "DenoiserCheckpoint", "save_denoiser_checkpoint", "restore_denoiser",
            "train_denoiser", "NETWORK_FILE"]
 
 NETWORK_FILE = "network.keras"
@@ -80,6 +81,17 @@ def save_denoiser_checkpoint(network, directory, epoch: int, history: dict | Non
                  "keras_version": keras.__version__, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / "state.json").write_text(json.dumps(state, indent=1))
     return final
+
+
+class EpochSeconds(keras.callbacks.Callback):
+    """Log each epoch's wall-clock seconds as ``"seconds"`` (so the checkpoints' history holds the training time)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._start
 
 
 class DenoiserCheckpoint(EpochCheckpoint):
@@ -151,7 +163,10 @@ def train_denoiser(network, batches, epochs: int, out_dir, *, keep: int = 2, res
         verbose: passed to ``fit`` (2 under papermill).
 
     Returns:
-        The history of all epochs: ``"epoch"`` and ``"loss"`` lists.
+        The history of all epochs, resumed ones included: ``"epoch"``, ``"loss"`` and ``"seconds"``
+        (each epoch's training time) lists. Running it again after a finished run trains nothing
+        when ``epochs`` are done; a :class:`~prodimg_lib.course.budget.TimeBudget` among the
+        callbacks counts only the time of this call.
     """
     ckpt_dir = Path(out_dir) / "checkpoints"
     initial_epoch = restore_denoiser(network, ckpt_dir, missing_ok=True) if resume else 0
@@ -160,7 +175,7 @@ def train_denoiser(network, batches, epochs: int, out_dir, *, keep: int = 2, res
         print(f"Resuming from checkpoint epoch-{initial_epoch:04d} (epoch {initial_epoch} of {epochs})")
     if initial_epoch < epochs:
         network.fit(batches, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=verbose,
-                    callbacks=[DivergenceGuard(), DenoiserCheckpoint(ckpt_dir, keep=keep), *callbacks])
+                    callbacks=[DivergenceGuard(), EpochSeconds(), DenoiserCheckpoint(ckpt_dir, keep=keep), *callbacks])
     else:
         print(f"Already trained for {initial_epoch} epochs (asked for {epochs}): nothing to do")
         network.optimizer.finalize_variable_values(network.trainable_weights)  # the EMA, as fit would end
