@@ -105,15 +105,25 @@ def atomic_write_json(path, value, *, indent: int | None = 2) -> Path:
     return atomic_write_text(path, json.dumps(value, indent=indent))
 
 
-def atomic_save_model(model, path) -> Path:
+def atomic_save_model(model, path, *, include_optimizer: bool = True) -> Path:
     """Save a Keras model to ``path`` (a ``.keras`` file) atomically; return the path.
 
     ``model.save`` writes a temporary ``.keras`` file beside the target (Keras picks the format
     from the suffix), which is renamed to ``path`` once complete.
+
+    Args:
+        include_optimizer: False saves the architecture and weights only (an uncompiled copy),
+            for a model that is only used, not trained further: a ``.keras`` file otherwise
+            holds the optimizer's state too (Adam's two moments and an EMA make it four times
+            the size of the weights).
     """
     target = Path(path)
     if target.suffix != ".keras":
         raise ValueError(f"a Keras model file must end in .keras, got {target.name!r}")
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
+        copy = type(model).from_config(model.get_config())  # the same architecture, not compiled
+        copy.set_weights(model.get_weights())
+        model = copy
     return _publish(lambda tmp: model.save(tmp), target, suffix=".keras")
 
 

@@ -38,6 +38,22 @@ def test_save_model(tmp_path):
         files.atomic_save_model(model, tmp_path / "m.h5")
 
 
+def test_save_model_without_the_optimizer(tmp_path):
+    """A trained model saved for use only: the same outputs, no optimizer state, a smaller file."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(256), keras.layers.Dense(256), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(use_ema=True), loss="mse")
+    x = np.ones((8, 3), "float32")
+    model.fit(x, np.zeros((8, 2), "float32"), epochs=2, verbose=0)
+    full = files.atomic_save_model(model, tmp_path / "full.keras")
+    lean = files.atomic_save_model(model, tmp_path / "lean.keras", include_optimizer=False)
+    loaded = keras.models.load_model(lean)
+    assert getattr(loaded, "optimizer", None) is None and keras.models.load_model(full).optimizer is not None
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert lean.stat().st_size < full.stat().st_size / 2
+    assert model.optimizer is not None  # the model itself is untouched
+
+
 def test_folder_is_published_by_one_rename(tmp_path):
     final = tmp_path / "epoch-0001"
     with files.atomic_folder(final) as tmp:

@@ -61,9 +61,12 @@ def model_path(name: str) -> Path:
     return build_dir() / "models" / f"{name}.keras"
 
 
-def save_model(model, name: str) -> Path:
-    """Save a Keras model as ``build/models/<name>.keras`` atomically; return the path."""
-    return atomic_save_model(model, models_dir() / f"{name}.keras")
+def save_model(model, name: str, *, include_optimizer: bool = True) -> Path:
+    """Save a Keras model as ``build/models/<name>.keras`` atomically; return the path.
+
+    ``include_optimizer=False`` leaves the optimizer's state out (see :func:`~prodimg_lib.files.atomic_save_model`).
+    """
+    return atomic_save_model(model, models_dir() / f"{name}.keras", include_optimizer=include_optimizer)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
     python -m prodimg_lib.course.pretrained check                    # checksums, and each file loads
 
 ``build`` trains the models with the course's own code: it runs the notebooks that save them
-(:data:`prodimg_lib.course.artifacts.MODEL_SOURCES`: 04, 05, 06, 09 and 10) headless under the
+(:data:`prodimg_lib.course.artifacts.MODEL_SOURCES`: 04, 05, 06, 08, 09 and 10) headless under the
 profile, in a fresh work folder and with the shipped models turned off, so every model is
 trained in that run (notebooks 05 and 06 measure with the classifier of 04 from the same run;
 with ``--only``, the shipped models that are not rebuilt are copied in first, and used).
@@ -149,7 +149,7 @@ def describe(folder=None) -> str:
 HEADLINE = {"classifier": "test_accuracy", "dcgan_generator": "class_histogram_normalised_entropy",
             "cdcgan_generator": "class_agreement", "sr_x2": "x2_edsr_gain_db", "sr_x4": "x4_edsr_gain_db",
             "sr_x2_photo": "photos_x2_edsr_fine_tuned_gain_db", "sr_x4_photo": "photos_x4_edsr_fine_tuned_gain_db",
-            "denoise": "denoise_gain_db"}
+            "denoise": "denoise_gain_db", "flow_generator": "fcd_flow"}
 
 
 def markdown(folder=None) -> str:
