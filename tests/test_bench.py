@@ -94,9 +94,10 @@ def test_numbers_are_finite(results):
 @pytest.mark.parametrize("name", MODELS)
 def test_trainers_respect_the_budget(results, name):
     t = results["models"][name]["training"]
-    # the step that ended past the budget was the last one, and the one before it ended within it
+    # the step that ended past the budget was the last one, and the one before it (if any: on JAX
+    # the first step's compilation alone can outlast the budget) ended within it
     assert t["previous_ended_seconds"] < BUDGET <= t["ended_seconds"] <= t["seconds"], t
-    assert t["steps"] >= 2, t
+    assert (t["previous_ended_seconds"] > 0) == (t["steps"] > 1), t
 
 
 def test_files_written(results):
