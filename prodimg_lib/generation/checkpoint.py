@@ -36,6 +36,7 @@ __all__ = [
     "load_state",
     "restore",
     "newest_intact",
+    "write_checkpoint",
 ]
 
 CHECKPOINT_PATTERN = re.compile(r"^epoch-(\d{4,})$")
@@ -180,21 +181,14 @@ def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | Non
     """
     if not hasattr(gan, "d_optimizer"):
         raise CheckpointError("compile the GAN before saving a checkpoint: the optimizers are part of it")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"epoch-{epoch:04d}"
-    if final.exists():
-        raise CheckpointError(f"{final} already exists; delete it or write to another directory")
-    with atomic_folder(final) as tmp:  # written into a temporary folder, renamed to epoch-NNNN at the end
+
+    def write_files(tmp: Path) -> dict:
         gan.generator.save(tmp / "generator.keras")
         gan.discriminator.save(tmp / "discriminator.keras")
         d_paths = _save_variables(tmp / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator))
         g_paths = _save_variables(tmp / "g_optimizer.npz", _built_optimizer_variables(gan.g_optimizer, gan.generator))
         rng_paths = _save_variables(tmp / "rng.npz", _rng_variables(gan))
-        state = {
-            "format": STATE_FORMAT,
-            "epoch": int(epoch),
-            "history": history or {},
+        return {
             "latent_dim": gan.latent_dim,
             "conditional": gan.conditional,
             "num_classes": gan.num_classes,
@@ -202,9 +196,29 @@ def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | Non
             "loss": gan.loss_kind,
             "label_smoothing": gan.label_smoothing,
             "variables": {"d_optimizer": d_paths, "g_optimizer": g_paths, "rng": rng_paths},
-            "keras_version": keras.__version__,
-            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+
+    return write_checkpoint(directory, epoch, history, write_files)
+
+
+def write_checkpoint(directory, epoch: int, history: dict | None, write_files) -> Path:
+    """Write ``directory/epoch-NNNN/`` atomically: the files of ``write_files(tmp)``, then ``state.json``.
+
+    ``write_files`` writes the model's files into the temporary folder ``tmp`` and returns the
+    settings to record; ``state.json`` gets them beside the epoch, the history, the Keras version
+    and the time. The temporary folder is renamed to ``epoch-NNNN`` at the end (a rename is
+    atomic on POSIX file systems): the folder either exists complete or not at all.
+
+    Raises:
+        CheckpointError: ``epoch-NNNN`` exists already.
+    """
+    final = Path(directory) / f"epoch-{epoch:04d}"
+    if final.exists():
+        raise CheckpointError(f"{final} already exists; delete it or write to another directory")
+    with atomic_folder(final) as tmp:
+        settings = write_files(tmp)
+        state = {"format": STATE_FORMAT, "epoch": int(epoch), "history": history or {}, **settings,
+                 "keras_version": keras.__version__, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / "state.json").write_text(json.dumps(state, indent=1))
     return final
 

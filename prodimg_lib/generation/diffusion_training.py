@@ -32,7 +32,7 @@ from pathlib import Path
 import keras
 
 import prodimg_lib.generation.unet  # noqa: F401  (registers the U-Net's layer, so that its checkpoints load)
-from prodimg_lib.files import atomic_folder, describe_error
+from prodimg_lib.files import describe_error
 from prodimg_lib.generation.callbacks import DivergenceGuard
 from prodimg_lib.generation.checkpoint import (
     CheckpointError,
@@ -41,13 +41,13 @@ from prodimg_lib.generation.checkpoint import (
     latest_checkpoint,
     load_state,
     newest_intact,
+    write_checkpoint,
 )
 
 __all__ = ["compile_denoiser", "EpochSeconds", "DenoiserCheckpoint", "save_denoiser_checkpoint", "restore_denoiser",
            "train_denoiser", "NETWORK_FILE"]
 
 NETWORK_FILE = "network.keras"
-STATE_FORMAT = 1
 
 
 def compile_denoiser(network, *, learning_rate: float = 1e-3, ema_momentum: float | None = 0.99,
@@ -72,15 +72,11 @@ def save_denoiser_checkpoint(network, directory, epoch: int, history: dict | Non
     """Write ``directory/epoch-NNNN/`` (``network.keras`` with the optimizer, ``state.json``) atomically."""
     if getattr(network, "optimizer", None) is None:  # an uncompiled Keras 3 model has no such attribute
         raise CheckpointError("compile the network (compile_denoiser) before saving a checkpoint")
-    final = Path(directory) / f"epoch-{epoch:04d}"
-    if final.exists():
-        raise CheckpointError(f"{final} already exists; delete it or write to another directory")
-    with atomic_folder(final) as tmp:
+    def write_files(tmp: Path) -> dict:
         network.save(tmp / NETWORK_FILE)
-        state = {"format": STATE_FORMAT, "epoch": int(epoch), "history": history or {},
-                 "keras_version": keras.__version__, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    return final
+        return {}
+
+    return write_checkpoint(directory, epoch, history, write_files)
 
 
 class EpochSeconds(keras.callbacks.Callback):
