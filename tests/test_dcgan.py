@@ -92,6 +92,38 @@ def test_discriminator_with_more_than_one_output_is_refused():
         dcgan.check_compatible(dcgan.build_generator(8, 4), keras.Model(images, two))
 
 
+def test_a_class_head_is_a_second_output_of_one_logit_per_class(tmp_path):
+    d = dcgan.build_conditional_discriminator(10, 4, class_head=True)
+    assert dcgan.has_class_head(d) and not dcgan.has_class_head(dcgan.build_conditional_discriminator(10, 4))
+    assert dcgan.check_compatible(dcgan.build_conditional_generator(8, 10, 4), d) == (28, 28, 1)
+    images = np.tanh(_noise(3, 28 * 28)).reshape(3, 28, 28, 1)
+    logits, class_logits = (ops.convert_to_numpy(t) for t in d([images, np.array([0, 4, 9])], training=False))
+    assert logits.shape == (3, 1) and class_logits.shape == (3, 10)
+    # the head reads the image only: the requested label changes the logit, not the class logits
+    _, other = (ops.convert_to_numpy(t) for t in d([images, np.array([1, 1, 1])], training=False))
+    np.testing.assert_array_equal(class_logits, other)
+    d.save(tmp_path / "d.keras")  # standard layers only: loads in safe mode, same outputs
+    loaded = keras.models.load_model(tmp_path / "d.keras", safe_mode=True)
+    for a, b in zip(loaded([images, np.array([0, 4, 9])], training=False), (logits, class_logits)):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a), b)
+
+
+def test_class_heads_that_cannot_work_are_refused():
+    images, labels = keras.Input((28, 28, 1)), keras.Input((), dtype="int32")
+    h = keras.layers.Flatten()(images)
+    logit = keras.layers.Dense(1)(h)
+    with pytest.raises(dcgan.IncompatibleModelsError, match="class head but takes no labels"):
+        dcgan.check_compatible(dcgan.build_generator(8, 4), keras.Model(images, [logit, keras.layers.Dense(10)(h)]))
+    embedded = keras.layers.Flatten()(keras.layers.Embedding(10, 4)(labels))
+    conditional_logit = keras.layers.Dense(1)(keras.layers.Concatenate()([h, embedded]))
+    wrong_head = keras.Model([images, labels], [conditional_logit, keras.layers.Dense(7)(h)])
+    with pytest.raises(dcgan.IncompatibleModelsError, match=r"returns \(N, 7\), not one logit per class \(N, 10\)"):
+        dcgan.check_compatible(dcgan.build_conditional_generator(8, 10, 4), wrong_head)
+    three = keras.Model([images, labels], [conditional_logit, keras.layers.Dense(10)(h), keras.layers.Dense(10)(h)])
+    with pytest.raises(dcgan.IncompatibleModelsError, match="one logit per image"):
+        dcgan.check_compatible(dcgan.build_conditional_generator(8, 10, 4), three)
+
+
 def test_conditional_and_plain_models_do_not_mix():
     with pytest.raises(dcgan.IncompatibleModelsError, match="only the generator is conditional"):
         dcgan.check_compatible(dcgan.build_conditional_generator(8, 10, 4), dcgan.build_discriminator(4))
@@ -140,6 +172,7 @@ def test_models_use_only_standard_keras_layers():
         dcgan.build_discriminator(4),
         dcgan.build_conditional_generator(8, 10, 4),
         dcgan.build_conditional_discriminator(10, 4),
+        dcgan.build_conditional_discriminator(10, 4, class_head=True),
     ]
     for model in models:
         for layer in model.layers:

@@ -18,7 +18,7 @@ from prodimg_lib.generation import gan
 from prodimg_lib.generation import sampling
 from prodimg_lib.generation.callbacks import DivergenceGuard, SampleGrid, TrainingDiverged, make_gif
 from prodimg_lib.generation.dataset import make_dataset
-from prodimg_lib.generation.losses import LOSS_KINDS, d_loss_from_logits, g_loss_from_logits
+from prodimg_lib.generation.losses import LOSS_KINDS, class_loss_from_logits, d_loss_from_logits, g_loss_from_logits
 from prodimg_lib.reference import losses
 from prodimg_lib.generation import dcgan
 
@@ -37,11 +37,11 @@ def _adam():
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
 
-def make_gan(seed=0, conditional=False, width=WIDTH, dropout=0.3, compile=True, **compile_kwargs):
+def make_gan(seed=0, conditional=False, width=WIDTH, dropout=0.3, compile=True, class_head=False, **compile_kwargs):
     keras.utils.set_random_seed(seed)
     if conditional:
         g = dcgan.build_conditional_generator(LATENT, 10, width)
-        d = dcgan.build_conditional_discriminator(10, width, dropout=dropout)
+        d = dcgan.build_conditional_discriminator(10, width, dropout=dropout, class_head=class_head)
     else:
         g = dcgan.build_generator(LATENT, width)
         d = dcgan.build_discriminator(width, dropout=dropout)
@@ -71,6 +71,17 @@ def test_loss_functions_agree_with_the_numpy_references():
         )
     with pytest.raises(ValueError, match="loss must be one of"):
         g_loss_from_logits(fake, "wasserstein")
+
+
+def test_class_loss_is_the_mean_cross_entropy_of_the_requested_classes():
+    rng = np.random.default_rng(1)
+    logits, labels = rng.normal(0, 4, (32, 10)), rng.integers(0, 10, 32)
+    logits[0, labels[0]] = 80.0  # a confident right answer: ~0, without overflow
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    expected = -np.mean(log_softmax[np.arange(32), labels])
+    assert float(class_loss_from_logits(labels, logits)) == pytest.approx(expected, rel=1e-5)
+    assert float(class_loss_from_logits(labels, np.zeros((32, 10)))) == pytest.approx(np.log(10), rel=1e-6)
 
 
 def test_one_sided_label_smoothing_changes_only_the_real_term():
@@ -138,6 +149,14 @@ def test_compile_and_construction_errors_are_clear():
         model.compile(_adam(), _adam(), loss="hinge")
     with pytest.raises(ValueError, match="label_smoothing"):
         model.compile(_adam(), _adam(), label_smoothing=0.7)
+    with pytest.raises(ValueError, match=r"needs a discriminator with a class head: build_conditional_discriminator\(\.\.\., class_head=True\)"):
+        model.compile(_adam(), _adam(), class_weight=1.0)
+    headed = make_gan(conditional=True, class_head=True, compile=False)
+    for bad in (-1.0, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="class_weight must be a finite number >= 0"):
+            headed.compile(_adam(), _adam(), class_weight=bad)
+    headed.compile(_adam(), _adam())
+    assert headed.class_weight == 1.0 and [m.name for m in headed.metrics][-2:] == ["d_class", "g_class"]
 
 
 def test_gan_is_registered_and_its_config_round_trips():
@@ -340,6 +359,38 @@ def test_checkpoint_crash_and_exact_resume(sample, tmp_path):
     assert [p.name for p in grid.paths] == [f"samples-epoch-000{i}.png" for i in (1, 2, 3)]
     loaded = keras.models.load_model(checkpoint.latest_checkpoint(ckpt) / "generator.keras")
     np.testing.assert_array_equal(loaded.get_weights()[0], resumed.generator.get_weights()[0])
+
+
+def test_class_head_and_generator_ema_resume_exactly_and_the_ema_is_what_remains(sample, tmp_path):
+    """The recipe of notebook 06: an auxiliary class head, and Keras's EMA of the generator's weights."""
+    ds = make_dataset(sample[0], 64, labels=sample[1], shuffle=False)
+    ckpt = tmp_path / "ckpt"
+
+    def headed_gan(seed):
+        g_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5, use_ema=True, ema_momentum=0.9)
+        return make_gan(seed=seed, conditional=True, class_head=True, g_optimizer=g_optimizer, class_weight=2.0)
+
+    reference = headed_gan(3)
+    history = reference.fit(ds, epochs=3, verbose=0).history
+    assert {"d_class", "g_class"} <= set(history) and all(np.isfinite(history["d_class"] + history["g_class"]))
+
+    first = headed_gan(3)
+    first.fit(ds, epochs=2, verbose=0, callbacks=[checkpoint.GANCheckpoint(ckpt, keep=1)])
+    resumed = headed_gan(77)
+    assert checkpoint.restore(resumed, ckpt) == 2
+    resumed.fit(ds, epochs=3, initial_epoch=2, verbose=0)
+    for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    # fit ends by writing the moving averages into the generator (Keras's finalize_variable_values);
+    # the checkpoints keep the raw weights, and the averages beside them in the optimizer's state
+    averages = [v.numpy() for v in resumed.g_optimizer.variables if v.path.endswith("_average")]
+    assert len(averages) == len(resumed.generator.trainable_weights)
+    for weight, average in zip(resumed.generator.trainable_weights, averages):
+        np.testing.assert_array_equal(weight.numpy(), average)
+    raw = keras.models.load_model(checkpoint.latest_checkpoint(ckpt) / "generator.keras")  # epoch 2, raw
+    first_raw = [w.numpy() for w in first.generator.trainable_weights]  # after fit: epoch 2's averages
+    assert not all(np.array_equal(a, r.numpy()) for a, r in zip(first_raw, raw.trainable_weights))
 
 
 KILLED_RUN = """

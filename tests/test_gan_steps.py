@@ -23,7 +23,7 @@ from keras import ops
 from prodimg_lib.generation import dcgan
 from prodimg_lib.generation.dataset import make_dataset
 from prodimg_lib.generation.gan import GAN
-from prodimg_lib.generation.losses import d_loss_from_logits, g_loss_from_logits
+from prodimg_lib.generation.losses import class_loss_from_logits, d_loss_from_logits, g_loss_from_logits
 
 BACKEND = keras.backend.backend()
 LATENT = 8
@@ -31,11 +31,11 @@ CLASSES = 10
 BN_MOMENTUM = 0.99  # keras.layers.BatchNormalization's default, used by the DCGAN generator
 
 
-def make_gan(seed=0, conditional=False, width=4, dropout=0.0, d_optimizer=None, g_optimizer=None, **compile_kwargs):
+def make_gan(seed=0, conditional=False, width=4, dropout=0.0, d_optimizer=None, g_optimizer=None, class_head=False, **compile_kwargs):
     keras.utils.set_random_seed(seed)
     if conditional:
         g = dcgan.build_conditional_generator(LATENT, CLASSES, width)
-        d = dcgan.build_conditional_discriminator(CLASSES, width, dropout=dropout)
+        d = dcgan.build_conditional_discriminator(CLASSES, width, dropout=dropout, class_head=class_head)
     else:
         g = dcgan.build_generator(LATENT, width)
         d = dcgan.build_discriminator(width, dropout=dropout)
@@ -101,6 +101,16 @@ def numpy_d_loss(real_logits, fake_logits, smoothing):
     return float(np.mean(t * softplus(-real_logits) + (1 - t) * softplus(real_logits)) + np.mean(softplus(fake_logits)))
 
 
+def softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def numpy_class_loss(labels, class_logits):
+    """-mean(ln softmax(class_logits)[label])."""
+    return float(-np.mean(np.log(softmax(class_logits)[np.arange(len(labels)), labels])))
+
+
 def numpy_g_loss(fake_logits, kind):
     return float(np.mean(softplus(-fake_logits)) if kind == "non_saturating" else -np.mean(softplus(fake_logits)))
 
@@ -115,8 +125,25 @@ def steps_by_hand(model, batches, lr, seed):
     """
     g, d = model.generator, model.discriminator
     cond, smoothing, kind = model.conditional, model.label_smoothing, model.loss_kind
+    head, weight = model.class_head, getattr(model, "class_weight", 0.0)
     g_in = (lambda z, y: [z, y]) if cond else (lambda z, y: z)
     d_in = (lambda x, y: [x, y]) if cond else (lambda x, y: x)
+
+    def discriminate(x, y):
+        """``(logits, class_logits or None)``: what D says, in training mode."""
+        out = d(d_in(x, y), training=True)
+        return (out[0], out[1]) if head else (out, None)
+
+    def d_objective(real, labels, fake, fake_labels):
+        (real_logits, real_classes), (fake_logits, _) = discriminate(real, labels), discriminate(fake, fake_labels)
+        loss = d_loss_from_logits(real_logits, fake_logits, smoothing)
+        return loss + weight * class_loss_from_logits(labels, real_classes) if head else loss
+
+    def g_objective(z, fake_labels):
+        logits, classes = discriminate(g(g_in(z, fake_labels), training=True), fake_labels)
+        loss = g_loss_from_logits(logits, kind)
+        return loss + weight * class_loss_from_logits(fake_labels, classes) if head else loss
+
     project = keras.Model(g.inputs, g.get_layer("project").output)  # the BatchNorm layer's input
     bn = g.get_layer("project_bn")
     moving = [_np(bn.moving_mean).astype(np.float64), _np(bn.moving_variance).astype(np.float64)]
@@ -137,7 +164,8 @@ def steps_by_hand(model, batches, lr, seed):
         y = keras.random.randint((n,), 0, CLASSES, seed=seeds, dtype="int32") if cond else None
         return z, y
 
-    bias = [v.path for v in d.trainable_variables].index("logit/bias")  # the discriminator's last bias
+    paths = [v.path for v in d.trainable_variables]
+    bias = paths.index("logit/bias")  # the discriminator's last bias
 
     logged = []
     for real, labels in batches:
@@ -146,24 +174,23 @@ def steps_by_hand(model, batches, lr, seed):
         z, fake_labels = draw(len(real))
         fold_batch_statistics(z, fake_labels)
         fake = g(g_in(z, fake_labels), training=True)
-        real_logits = _np(d(d_in(real, labels), training=True)).astype(np.float64)
-        fake_logits = _np(d(d_in(fake, fake_labels), training=True)).astype(np.float64)
-        d_grads = gradients(
-            lambda: d_loss_from_logits(d(d_in(real, labels), training=True), d(d_in(fake, fake_labels), training=True), smoothing),
-            d.trainable_variables,
-        )
+        real_logits, real_classes = (None if t is None else _np(t).astype(np.float64) for t in discriminate(real, labels))
+        fake_logits = _np(discriminate(fake, fake_labels)[0]).astype(np.float64)
+        d_grads = gradients(lambda: d_objective(real, labels, fake, fake_labels), d.trainable_variables)
         # calculus: d BCE(t, x) / dx = sigmoid(x) - t, and the last bias adds 1 to every logit
         expected_bias_grad = np.mean(sigmoid(real_logits)) - (1 - smoothing) + np.mean(sigmoid(fake_logits))
         np.testing.assert_allclose(d_grads[bias], [expected_bias_grad], rtol=1e-4, atol=1e-6)
+        if head:  # d CE / d class logits = softmax - one-hot, on the real images only
+            expected_head_grad = weight * np.mean(softmax(real_classes) - np.eye(CLASSES)[labels], axis=0)
+            np.testing.assert_allclose(d_grads[paths.index("class_logits/bias")], expected_head_grad, rtol=1e-4, atol=1e-6)
         sgd(d.trainable_variables, d_grads)
         # 2. generator, through the updated discriminator
         z, fake_labels = draw(len(real))
         fold_batch_statistics(z, fake_labels)
-        g_logits = _np(d(d_in(g(g_in(z, fake_labels), training=True), fake_labels), training=True)).astype(np.float64)
-        g_grads = gradients(
-            lambda: g_loss_from_logits(d(d_in(g(g_in(z, fake_labels), training=True), fake_labels), training=True), kind),
-            g.trainable_variables,
+        g_logits, g_classes = (
+            None if t is None else _np(t).astype(np.float64) for t in discriminate(g(g_in(z, fake_labels), training=True), fake_labels)
         )
+        g_grads = gradients(lambda: g_objective(z, fake_labels), g.trainable_variables)
         sgd(g.trainable_variables, g_grads)
         logged.append(
             {
@@ -173,19 +200,23 @@ def steps_by_hand(model, batches, lr, seed):
                 "d_fake": float(np.mean(sigmoid(fake_logits))),
             }
         )
+        if head:
+            logged[-1]["d_class"] = numpy_class_loss(labels, real_classes)
+            logged[-1]["g_class"] = numpy_class_loss(_np(fake_labels), g_classes)
     return logged, moving, _np(seeds.state)
 
 
 @pytest.mark.parametrize(
-    "conditional, loss, smoothing",
-    [(False, "non_saturating", 0.1), (True, "minimax", 0.0)],
-    ids=["plain-non_saturating-smoothed", "conditional-minimax"],
+    "conditional, loss, smoothing, class_weight",
+    [(False, "non_saturating", 0.1, None), (True, "minimax", 0.0, None), (True, "non_saturating", 0.0, 2.0)],
+    ids=["plain-non_saturating-smoothed", "conditional-minimax", "conditional-class_head"],
 )
-def test_two_steps_equal_the_steps_done_by_hand(conditional, loss, smoothing):
+def test_two_steps_equal_the_steps_done_by_hand(conditional, loss, smoothing, class_weight):
     lr, batch, n_steps, seed = 0.5, 16, 2, 3
+    head = {"class_head": True, "class_weight": class_weight} if class_weight is not None else {}
     model = make_gan(
         seed=seed, conditional=conditional, d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr),
-        loss=loss, label_smoothing=smoothing,
+        loss=loss, label_smoothing=smoothing, **head,
     )
     g, d = model.generator, model.discriminator
     images, labels = images_and_labels(batch * n_steps)
@@ -213,7 +244,8 @@ def test_two_steps_equal_the_steps_done_by_hand(conditional, loss, smoothing):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-6, err_msg=f"generator {name}")
 
     # the logged epoch means are the means of the per-step values
-    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+    assert set(history) == set(logged[0])
+    for name in logged[0]:
         assert history[name][0] == pytest.approx(np.mean([step[name] for step in logged]), rel=1e-4, abs=1e-6), name
 
     # BatchNorm's moving statistics saw both generator calls of both steps, in order

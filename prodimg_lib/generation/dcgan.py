@@ -29,7 +29,10 @@ The conditional models take the class label as a second input:
   label goes through an ``Embedding`` and is concatenated with the noise;
 * discriminator inputs ``[images (N, H, W, C), labels (N,) int]``; it is a *projection
   discriminator* (Miyato and Koyama, ICLR 2018): ``logit = Dense(h) + <embed(label), h>``
-  where ``h`` are the image features, so it judges "is this a real image *of this class*".
+  where ``h`` are the image features, so it judges "is this a real image *of this class*";
+* with ``class_head=True`` the discriminator also names the class of each image, a second
+  output ``class_logits (N, num_classes)`` (the auxiliary classifier of AC-GAN), which
+  pushes the generator towards images that are clearly of the requested class.
 
 Only standard Keras layers are used (no ``Lambda``, no custom layers), so every model
 saves to ``.keras`` and loads back with ``keras.models.load_model(path)`` in safe mode.
@@ -48,6 +51,7 @@ __all__ = [
     "build_conditional_generator",
     "build_conditional_discriminator",
     "check_compatible",
+    "has_class_head",
     "is_conditional",
     "num_classes_of",
     "transposed_output_size",
@@ -228,6 +232,7 @@ def build_conditional_discriminator(
     image_shape=(28, 28, 1),
     *,
     dropout: float = 0.3,
+    class_head: bool = False,
     name: str = "conditional_discriminator",
 ) -> keras.Model:
     """Projection discriminator: ``[images (N, H, W, C), labels (N,) int]`` -> logits ``(N, 1)``.
@@ -235,6 +240,13 @@ def build_conditional_discriminator(
     ``logit = w·h + b + embed(label)·h``, with ``h`` the flattened image features of
     :func:`build_discriminator`. The first term asks "does this look real?", the
     projection term "does it look like this class?".
+
+    With ``class_head=True`` the model has a second output, ``class_logits (N,
+    num_classes)``: a ``Dense`` layer on the same features ``h`` that names the class of
+    the image, as the auxiliary classifier of AC-GAN (Odena, Olah and Shlens, ICML 2017).
+    :class:`~prodimg_lib.generation.gan.GAN` then trains it on the real images' labels
+    and asks the generator to make images it classifies as the requested class (the
+    weight of that term is ``GAN.compile``'s ``class_weight``).
 
     Raises:
         ValueError: non-positive sizes, H or W not a multiple of 4, dropout outside [0, 1).
@@ -249,7 +261,10 @@ def build_conditional_discriminator(
     label_vec = layers.Embedding(num_classes, n_features, name="label_projection")(labels)
     projection = layers.Dot(axes=1, name="class_match")([label_vec, features])
     logit = layers.Add(dtype="float32", name="conditional_logit")([unconditional, projection])
-    return keras.Model([images, labels], logit, name=name)
+    if not class_head:
+        return keras.Model([images, labels], logit, name=name)
+    class_logits = layers.Dense(num_classes, dtype="float32", name="class_logits")(features)
+    return keras.Model([images, labels], [logit, class_logits], name=name)
 
 
 # --------------------------------------------------------------------------- compatibility
@@ -258,6 +273,11 @@ def build_conditional_discriminator(
 def is_conditional(model: keras.Model) -> bool:
     """True for a model with a second (label) input, as built by the conditional builders."""
     return len(model.inputs) == 2
+
+
+def has_class_head(discriminator: keras.Model) -> bool:
+    """True for a discriminator with a second output, the class logits of ``class_head=True``."""
+    return len(discriminator.outputs) == 2
 
 
 def num_classes_of(model: keras.Model) -> int | None:
@@ -273,7 +293,8 @@ def check_compatible(generator: keras.Model, discriminator: keras.Model, image_s
 
     Checks: the generator's output shape equals the discriminator's image input shape
     (and ``image_shape`` when given); the discriminator returns one logit per image,
-    shape (N, 1); both are conditional (two inputs, labels second) or neither is.
+    shape (N, 1), and, if it has a class head, class logits ``(N, num_classes)`` as its
+    second output; both are conditional (two inputs, labels second) or neither is.
 
     Raises:
         IncompatibleModelsError: the first problem found, with what to change.
@@ -296,9 +317,10 @@ def check_compatible(generator: keras.Model, discriminator: keras.Model, image_s
             f"the models work on images of shape {made}, but image_shape {tuple(image_shape)} was requested"
         )
     out = _shape(discriminator.outputs[0])
-    if out != (1,):
+    if out != (1,) or len(discriminator.outputs) > 2:
         raise IncompatibleModelsError(
-            f"the discriminator must return one logit per image, shape (N, 1); it returns (N, {', '.join(map(str, out))})"
+            f"the discriminator must return one logit per image, shape (N, 1) (and, with a class head, the class "
+            f"logits second); it returns {' and '.join('(N, ' + ', '.join(map(str, _shape(o))) + ')' for o in discriminator.outputs)}"
         )
     if is_conditional(generator) != is_conditional(discriminator):
         which = "generator" if is_conditional(generator) else "discriminator"
@@ -311,6 +333,17 @@ def check_compatible(generator: keras.Model, discriminator: keras.Model, image_s
         raise IncompatibleModelsError(
             f"the generator knows {g_classes} classes but the discriminator {d_classes}: build both with the same num_classes"
         )
+    if has_class_head(discriminator):
+        head = _shape(discriminator.outputs[1])
+        if not is_conditional(discriminator):
+            raise IncompatibleModelsError(
+                "the discriminator has a class head but takes no labels: a class head needs the conditional models "
+                "(build_conditional_discriminator(..., class_head=True))"
+            )
+        if len(head) != 1 or (d_classes is not None and head[0] != d_classes):
+            raise IncompatibleModelsError(
+                f"the discriminator's class head returns (N, {', '.join(map(str, head))}), not one logit per class (N, {d_classes})"
+            )
     return made
 
 

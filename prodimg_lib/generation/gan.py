@@ -50,7 +50,7 @@ import numpy as np
 
 from prodimg_lib.generation.callbacks import DivergenceGuard, SampleGrid, make_gif, sample_files
 from prodimg_lib.generation.checkpoint import GANCheckpoint, latest_checkpoint, load_state, restore
-from prodimg_lib.generation.dcgan import check_compatible, is_conditional, num_classes_of
+from prodimg_lib.generation.dcgan import check_compatible, has_class_head, is_conditional, num_classes_of
 from prodimg_lib.generation.losses import LOSS_KINDS
 from prodimg_lib.generation import steps
 from prodimg_lib.generation.sampling import fixed_noise
@@ -71,6 +71,11 @@ class GAN(keras.Model):
     Logged metrics (epoch means): ``d_loss``, ``g_loss``, ``d_real`` (mean probability
     D(x) on real images) and ``d_fake`` (mean D(G(z)) on generated ones, from step 1).
     A balanced game keeps ``d_real`` above ``d_fake`` without either reaching 1 or 0.
+
+    A conditional discriminator built with ``class_head=True`` also names each image's
+    class; both steps then add the auxiliary class term of AC-GAN, weighted by
+    ``compile``'s ``class_weight``, and ``d_class`` (the head's cross-entropy on real
+    images) and ``g_class`` (on generated ones, against the requested classes) are logged.
 
     Args:
         generator: from :func:`~prodimg_lib.generation.dcgan.build_generator` (or the
@@ -118,16 +123,16 @@ class GAN(keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.image_shape = tuple(generator.outputs[0].shape[1:])
-        self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")
-        }
+        self.class_head = has_class_head(discriminator)
+        logged = ("d_loss", "g_loss", "d_real", "d_fake") + (("d_class", "g_class") if self.class_head else ())
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in logged}
         # The two networks arrive built and the GAN has no weights of its own: without this, the
         # JAX and PyTorch trainers would build it by calling it on a batch of images.
         self.built = True
 
     # -- set-up ---------------------------------------------------------------
 
-    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, **kwargs):
+    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", label_smoothing=0.0, class_weight=None, **kwargs):
         """Set the two optimizers and the loss.
 
         Args:
@@ -136,12 +141,23 @@ class GAN(keras.Model):
             loss: generator loss, ``"non_saturating"`` (default) or ``"minimax"``.
             label_smoothing: one-sided: real images get the target ``1 - label_smoothing``,
                 generated ones 0. In [0, 0.5); 0.1 is a common choice.
+            class_weight: weight of the auxiliary class term (>= 0; default 1.0), only for a
+                discriminator with a class head (``build_conditional_discriminator(...,
+                class_head=True)``).
             **kwargs: passed to ``keras.Model.compile`` (e.g. ``jit_compile``).
         """
         if loss not in LOSS_KINDS:
             raise ValueError(f"loss must be one of {LOSS_KINDS}, got {loss!r}")
         if not 0.0 <= float(label_smoothing) < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing!r}")
+        if class_weight is not None and not self.class_head:
+            raise ValueError(
+                "class_weight weighs the auxiliary class term, which needs a discriminator with a class head: "
+                "build_conditional_discriminator(..., class_head=True)"
+            )
+        class_weight = 1.0 if class_weight is None else class_weight
+        if isinstance(class_weight, bool) or not (0.0 <= float(class_weight) < float("inf")):
+            raise ValueError(f"class_weight must be a finite number >= 0, got {class_weight!r}")
         if d_optimizer is g_optimizer and not isinstance(d_optimizer, str):
             raise ValueError("pass two different optimizer objects: each one keeps state for its own model's weights")
         self.d_optimizer = keras.optimizers.get(d_optimizer)
@@ -152,6 +168,7 @@ class GAN(keras.Model):
                                                            self.g_optimizer), **kwargs)
         self.loss_kind = loss
         self.label_smoothing = float(label_smoothing)
+        self.class_weight = float(class_weight)
 
     @property
     def metrics(self):
@@ -175,6 +192,7 @@ class GAN(keras.Model):
         return self.generator([noise, labels] if self.conditional else noise, training=training)
 
     def _d(self, images, labels, training=True):
+        """The discriminator's logits ``(N, 1)``; with a class head ``[logits, class_logits (N, num_classes)]``."""
         return self.discriminator([images, labels] if self.conditional else images, training=training)
 
     def train_step(self, *args):

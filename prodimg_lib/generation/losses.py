@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from keras import ops
 
-__all__ = ["LOSS_KINDS", "d_loss_from_logits", "g_loss_from_logits"]
+__all__ = ["LOSS_KINDS", "d_loss_from_logits", "g_loss_from_logits", "class_loss_from_logits"]
 
 LOSS_KINDS = ("non_saturating", "minimax")
 
@@ -53,3 +53,22 @@ def g_loss_from_logits(fake_logits, loss: str = "non_saturating"):
     if loss == "minimax":
         return -_bce_to_constant(0.0, fake_logits)
     raise ValueError(f"loss must be one of {LOSS_KINDS}, got {loss!r}")
+
+
+def class_loss_from_logits(labels, class_logits):
+    """Mean cross-entropy of the class logits against integer labels: the auxiliary class term (AC-GAN).
+
+    ``mean(-ln softmax(class_logits)[label])``. The discriminator minimises it on real
+    images and their labels (it learns to name the class); the generator minimises it
+    on its own images and the labels it was asked for (it learns to make the class
+    unmistakable).
+
+    Args:
+        labels: integer classes, shape (N,), in ``[0, num_classes)``.
+        class_logits: shape (N, num_classes), unnormalised.
+    Returns:
+        A scalar tensor, >= 0 (``ln num_classes`` for uniform logits).
+    """
+    labels = ops.cast(labels, "int32")
+    class_logits = ops.convert_to_tensor(class_logits, dtype="float32")
+    return ops.mean(ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True))

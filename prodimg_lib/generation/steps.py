@@ -13,6 +13,13 @@ sections, on a batch of ``N`` real images:
 3. **Metrics.** Update the epoch means ``d_loss``, ``g_loss``, ``d_real`` and ``d_fake``
    (the mean probabilities ``sigmoid`` of step 1's logits on real and fake images).
 
+A discriminator with a class head (``build_conditional_discriminator(..., class_head=True)``)
+adds the auxiliary class term of AC-GAN to both losses, weighted by ``gan.class_weight``:
+step 1 minimises ``d_loss + class_weight * CE(y, C(x))`` (name the class of the *real*
+images), step 2 ``g_loss + class_weight * CE(y', C(G(z', y')))`` (make images the head
+names as the requested class ``y'``). ``d_loss`` and ``g_loss`` are still logged as the
+adversarial terms alone, the two cross-entropies as ``d_class`` and ``g_class``.
+
 What differs between the backends is only *how a gradient is taken* (the Keras guides
 "Customizing what happens in fit()" with TensorFlow, JAX and PyTorch show the three ways):
 
@@ -29,8 +36,8 @@ What differs between the backends is only *how a gradient is taken* (the Keras g
 
 The losses are the course library's (one implementation, imported). What the steps need
 from the GAN: ``generator``, ``discriminator``, ``d_optimizer``, ``g_optimizer``,
-``loss_kind``, ``label_smoothing``, ``conditional``, ``seed_generator``, ``_trackers``
-(``keras.metrics.Mean`` named d_loss, g_loss, d_real, d_fake), ``sample_inputs``,
+``loss_kind``, ``label_smoothing``, ``class_weight``, ``conditional``, ``seed_generator``, ``_trackers``
+(``keras.metrics.Mean`` named d_loss, g_loss, d_real, d_fake, and d_class, g_class with a class head), ``sample_inputs``,
 ``_g`` and ``_d``; and, for JAX, ``optimizer`` set by :func:`combined_optimizer` so that
 the trainer's state holds both optimizers' variables.
 """
@@ -40,7 +47,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from prodimg_lib.generation.losses import d_loss_from_logits, g_loss_from_logits
+from prodimg_lib.generation.losses import class_loss_from_logits, d_loss_from_logits, g_loss_from_logits
 
 __all__ = ["train_step", "tensorflow_train_step", "jax_train_step", "torch_train_step", "combined_optimizer"]
 
@@ -106,14 +113,47 @@ def _unpack_batch(gan, data):
     return real, ops.cast(labels, "int32"), ops.shape(real)[0]
 
 
-def _metric_values(d_loss, g_loss, real_logits, fake_logits):
+def _split(outputs):
+    """``(logits, class_logits or None)`` from the discriminator's output: one tensor, or two with a class head."""
+    if isinstance(outputs, (list, tuple)):
+        return outputs[0], outputs[1]
+    return outputs, None
+
+
+def _d_objective(gan, real_outputs, fake_outputs, labels):
+    """Step 1: the discriminator's loss to minimise, and its parts ``{"d_loss", "real_logits", "fake_logits"[, "d_class"]}``."""
+    real_logits, real_classes = _split(real_outputs)
+    fake_logits, _ = _split(fake_outputs)
+    d_loss = d_loss_from_logits(real_logits, fake_logits, gan.label_smoothing)
+    parts = {"d_loss": d_loss, "real_logits": real_logits, "fake_logits": fake_logits}
+    if real_classes is None:
+        return d_loss, parts
+    parts["d_class"] = class_loss_from_logits(labels, real_classes)  # the real images' own labels
+    return d_loss + gan.class_weight * parts["d_class"], parts
+
+
+def _g_objective(gan, fake_outputs, fake_labels):
+    """Step 2: the generator's loss to minimise, and its parts ``{"g_loss"[, "g_class"]}``."""
+    logits, classes = _split(fake_outputs)
+    g_loss = g_loss_from_logits(logits, gan.loss_kind)
+    if classes is None:
+        return g_loss, {"g_loss": g_loss}
+    g_class = class_loss_from_logits(fake_labels, classes)  # the classes the generator was asked for
+    return g_loss + gan.class_weight * g_class, {"g_loss": g_loss, "g_class": g_class}
+
+
+def _metric_values(d_parts, g_parts):
     """This step's value of each logged metric (``d_real``, ``d_fake``: mean probabilities of step 1)."""
-    return {
-        "d_loss": d_loss,
-        "g_loss": g_loss,
-        "d_real": ops.mean(ops.sigmoid(real_logits)),
-        "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+    values = {
+        "d_loss": d_parts["d_loss"],
+        "g_loss": g_parts["g_loss"],
+        "d_real": ops.mean(ops.sigmoid(d_parts["real_logits"])),
+        "d_fake": ops.mean(ops.sigmoid(d_parts["fake_logits"])),
     }
+    for name in ("d_class", "g_class"):
+        if name in d_parts or name in g_parts:
+            values[name] = d_parts.get(name, g_parts.get(name))
+    return values
 
 
 def _update_metrics(gan, values):
@@ -137,22 +177,19 @@ def tensorflow_train_step(gan, data):
     noise, fake_labels = gan.sample_inputs(batch_size)
     fake = gan._g(noise, fake_labels)
     with tf.GradientTape() as tape:
-        real_logits = gan._d(real, labels)
-        fake_logits = gan._d(fake, fake_labels)
-        d_loss = d_loss_from_logits(real_logits, fake_logits, gan.label_smoothing)
+        d_loss, d_parts = _d_objective(gan, gan._d(real, labels), gan._d(fake, fake_labels), labels)
     grads = tape.gradient(d_loss, discriminator.trainable_weights)
     gan.d_optimizer.apply(grads, discriminator.trainable_weights)
 
     # 2. Generator step, with fresh noise, through the updated discriminator.
     noise, fake_labels = gan.sample_inputs(batch_size)
     with tf.GradientTape() as tape:
-        g_logits = gan._d(gan._g(noise, fake_labels), fake_labels)
-        g_loss = g_loss_from_logits(g_logits, gan.loss_kind)
+        g_loss, g_parts = _g_objective(gan, gan._d(gan._g(noise, fake_labels), fake_labels), fake_labels)
     grads = tape.gradient(g_loss, generator.trainable_weights)  # D's weights are not asked for
     gan.g_optimizer.apply(grads, generator.trainable_weights)
 
     # 3. Metrics.
-    return _update_metrics(gan, _metric_values(d_loss, g_loss, real_logits, fake_logits))
+    return _update_metrics(gan, _metric_values(d_parts, g_parts))
 
 
 # --------------------------------------------------------------------------- PyTorch
@@ -170,9 +207,7 @@ def torch_train_step(gan, data):
     with torch.no_grad():
         fake = gan._g(noise, fake_labels)
     gan.zero_grad()  # clear the gradients the previous backward() left on every weight
-    real_logits = gan._d(real, labels)
-    fake_logits = gan._d(fake, fake_labels)
-    d_loss = d_loss_from_logits(real_logits, fake_logits, gan.label_smoothing)
+    d_loss, d_parts = _d_objective(gan, gan._d(real, labels), gan._d(fake, fake_labels), labels)
     d_loss.backward()
     grads = [v.value.grad for v in discriminator.trainable_weights]
     with torch.no_grad():  # the update itself is not part of any graph
@@ -181,8 +216,7 @@ def torch_train_step(gan, data):
     # 2. Generator step, with fresh noise, through the updated discriminator.
     noise, fake_labels = gan.sample_inputs(batch_size)
     gan.zero_grad()
-    g_logits = gan._d(gan._g(noise, fake_labels), fake_labels)
-    g_loss = g_loss_from_logits(g_logits, gan.loss_kind)
+    g_loss, g_parts = _g_objective(gan, gan._d(gan._g(noise, fake_labels), fake_labels), fake_labels)
     g_loss.backward()  # also fills D's .grad; only G's gradients are used, and zero_grad clears the rest
     grads = [v.value.grad for v in generator.trainable_weights]
     with torch.no_grad():
@@ -190,7 +224,7 @@ def torch_train_step(gan, data):
 
     # 3. Metrics (from the recorded tensors, without recording more).
     with torch.no_grad():
-        return _update_metrics(gan, _metric_values(d_loss, g_loss, real_logits, fake_logits))
+        return _update_metrics(gan, _metric_values(d_parts, g_parts))
 
 
 # --------------------------------------------------------------------------- JAX
@@ -286,14 +320,14 @@ def jax_train_step(gan, state, data):
     fake, g_non_trainable = generate(g_trainable, g_non_trainable, noise, fake_labels)
 
     def d_loss_fn(d_trainable, d_non_trainable):
-        real_logits, d_non_trainable = discriminate(d_trainable, d_non_trainable, real, labels)
-        fake_logits, d_non_trainable = discriminate(d_trainable, d_non_trainable, fake, fake_labels)
-        d_loss = d_loss_from_logits(real_logits, fake_logits, gan.label_smoothing)
-        return d_loss, (d_non_trainable, real_logits, fake_logits)
+        real_outputs, d_non_trainable = discriminate(d_trainable, d_non_trainable, real, labels)
+        fake_outputs, d_non_trainable = discriminate(d_trainable, d_non_trainable, fake, fake_labels)
+        d_loss, d_parts = _d_objective(gan, real_outputs, fake_outputs, labels)
+        return d_loss, (d_non_trainable, d_parts)
 
     # value_and_grad differentiates with respect to the first argument only (d_trainable);
-    # has_aux=True passes the second output (the new non-trainable values, the logits) through.
-    (d_loss, (d_non_trainable, real_logits, fake_logits)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+    # has_aux=True passes the second output (the new non-trainable values, the loss's parts) through.
+    (_, (d_non_trainable, d_parts)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
         d_trainable, d_non_trainable
     )
     d_trainable, d_optimizer_vars = gan.d_optimizer.stateless_apply(d_optimizer_vars, grads, d_trainable)
@@ -304,18 +338,18 @@ def jax_train_step(gan, state, data):
 
     def g_loss_fn(g_trainable, g_non_trainable, d_non_trainable):
         fake, g_non_trainable = generate(g_trainable, g_non_trainable, noise, fake_labels)
-        g_logits, d_non_trainable = discriminate(d_trainable, d_non_trainable, fake, fake_labels)
-        g_loss = g_loss_from_logits(g_logits, gan.loss_kind)
-        return g_loss, (g_non_trainable, d_non_trainable)
+        fake_outputs, d_non_trainable = discriminate(d_trainable, d_non_trainable, fake, fake_labels)
+        g_loss, g_parts = _g_objective(gan, fake_outputs, fake_labels)
+        return g_loss, (g_non_trainable, d_non_trainable, g_parts)
 
-    (g_loss, (g_non_trainable, d_non_trainable)), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+    (_, (g_non_trainable, d_non_trainable, g_parts)), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
         g_trainable, g_non_trainable, d_non_trainable
     )
     g_trainable, g_optimizer_vars = gan.g_optimizer.stateless_apply(g_optimizer_vars, grads, g_trainable)
 
     # 3. Metrics: each Mean's (total, count) values go in, the updated values come out.
     logs = {}
-    for name, value in _metric_values(d_loss, g_loss, real_logits, fake_logits).items():
+    for name, value in _metric_values(d_parts, g_parts).items():
         tracker = gan._trackers[name]
         values[tracker.variables] = tracker.stateless_update_state(values[tracker.variables], value)
         logs[name] = tracker.stateless_result(values[tracker.variables])
