@@ -41,6 +41,8 @@ def main(argv=None) -> int:
                       help="width and batch size (default cpu: 32 and 128; the U-Net gets 1.5 x the width)")
     gens.add_argument("--step-counts", nargs="+", type=int, default=[16], help="sampling steps to judge (default 16)")
     gens.add_argument("--guidance", nargs="+", type=float, default=[5.0], help="guidance scales to judge (default 5)")
+    gens.add_argument("--class-weight", type=float, default=1.0,
+                      help="weight of the conditional DCGAN's class term (default 1, notebook 06's)")
     gens.add_argument("--eval-samples", type=int, default=10_000, help="samples per model (default 10000)")
     gens.add_argument("--classifier", default=None, help="a saved product classifier (default: the course's)")
     gens.add_argument("--out", default=None, help="output folder (default: <build>/bench/generators)")
@@ -94,7 +96,7 @@ def main(argv=None) -> int:
         results = run_generators_benchmark(
             x_train, full.y_train, x_test, full.y_test, classifier, args.budget_seconds, models=args.models,
             n_eval=args.eval_samples, width=profile.width, batch_size=profile.batch_size, step_counts=args.step_counts,
-            guidances=args.guidance, out_dir=out_dir, seed=args.seed, classifier_source=source,
+            guidances=args.guidance, class_weight=args.class_weight, out_dir=out_dir, seed=args.seed, classifier_source=source,
             command="python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv))
         print()
         print(format_generators_table(results))

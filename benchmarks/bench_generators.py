@@ -5,7 +5,10 @@ wall-clock budget (checked after every step, tracing included):
 
 - ``cdcgan``: the conditional DCGAN of notebook 06 (:mod:`prodimg_lib.generation.dcgan`,
   :class:`~prodimg_lib.generation.gan.GAN`), the profile's width and batch size, two
-  ``Adam(2e-4, beta_1=0.5)``;
+  ``Adam(2e-4, beta_1=0.5)``, a class head on the discriminator (``class_weight=1``; ``--class-weight``) and an EMA of
+  the generator's weights (momentum 0.99); judged twice, with the averaged weights (``cdcgan``)
+  and with the raw weights of the same run's last step (``cdcgan, raw weights``);
+- ``cdcgan-plain``: the same without the class head and the EMA (a projection discriminator only);
 - ``flow``: the flow-matching U-Net of notebook 08 (:mod:`prodimg_lib.generation.unet`,
   :class:`~prodimg_lib.generation.diffusion.NoisyBatches`, :func:`~prodimg_lib.generation.diffusion_training.compile_denoiser`),
   width 1.5 x the profile's, ``Adam(1e-3)`` with an EMA of the weights (momentum 0.99);
@@ -40,24 +43,56 @@ from prodimg_lib.evaluation.judge import DISTANCE_LABEL, evaluate_samples, featu
 
 __all__ = ["MODELS", "train_cdcgan", "train_denoising_model", "run_generators_benchmark", "format_generators_table"]
 
-MODELS = ("cdcgan", "flow", "ddpm")
+MODELS = ("cdcgan", "cdcgan-plain", "flow", "ddpm")
 
 
-def train_cdcgan(images, labels, budget_seconds: float, *, width: int, batch_size: int, seed: int = 0) -> dict:
-    """The conditional DCGAN of notebook 06, trained for ``budget_seconds``; ``{"model", "steps", "seconds", ...}``."""
+class _LastRawWeights(keras.callbacks.Callback):
+    """Keeps the generator's weights of the last step, before ``fit`` ends by writing the EMA into them.
+
+    It must come after :class:`BudgetStop` in the callbacks: it copies the weights once, in the
+    step after which ``BudgetStop`` has set ``stop_training``.
+    """
+
+    def __init__(self, generator):
+        super().__init__()
+        self.generator, self.weights = generator, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.model.stop_training:
+            if hasattr(self.model, "jax_state_sync"):  # the JAX trainer keeps the step's values to itself until asked
+                self.model.jax_state_sync()
+            self.weights = self.generator.get_weights()
+
+
+def train_cdcgan(images, labels, budget_seconds: float, *, width: int, batch_size: int, seed: int = 0,
+                 recipe: str = "notebook", class_weight: float = 1.0) -> dict:
+    """The conditional DCGAN of notebook 06, trained for ``budget_seconds``; ``{"model", "steps", "seconds", ...}``.
+
+    ``recipe="notebook"``: notebook 06's (class head weighted by ``class_weight``, EMA 0.99 of the
+    generator's weights; ``"raw_weights"`` holds the last step's raw weights); ``"plain"``:
+    a projection discriminator only, no EMA.
+    """
     from prodimg_lib.generation import dcgan, gan
     from prodimg_lib.generation.dataset import make_dataset
 
+    if recipe not in ("notebook", "plain"):
+        raise ValueError(f"recipe must be 'notebook' or 'plain', got {recipe!r}")
+    notebook = recipe == "notebook"
     keras.utils.set_random_seed(seed)
     dataset = make_dataset(images, batch_size, labels=labels, seed=seed)
-    model = gan.GAN(dcgan.build_conditional_generator(64, 10, width), dcgan.build_conditional_discriminator(10, width),
+    model = gan.GAN(dcgan.build_conditional_generator(64, 10, width),
+                    dcgan.build_conditional_discriminator(10, width, class_head=notebook),
                     latent_dim=64, conditional=True, seed=seed)
-    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-    stop = BudgetStop(budget_seconds, batch_size)
-    model.fit(dataset, epochs=1_000_000, callbacks=[stop], verbose=0)
+    ema = {"use_ema": True, "ema_momentum": 0.99} if notebook else {}
+    model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5, **ema),
+                  **({"class_weight": class_weight} if notebook else {}))
+    stop, raw = BudgetStop(budget_seconds, batch_size), _LastRawWeights(model.generator)
+    model.fit(dataset, epochs=1_000_000, callbacks=[stop, raw], verbose=0)
+    settings = f"width {width}, batch {batch_size}, 2 x Adam(2e-4, beta_1=0.5)"
     return {"model": model.generator, "steps": stop.result.steps, "seconds": stop.result.seconds,
+            "raw_weights": raw.weights if notebook else None,
             "parameters": model.generator.count_params() + model.discriminator.count_params(),
-            "settings": f"width {width}, batch {batch_size}, 2 x Adam(2e-4, beta_1=0.5)"}
+            "settings": settings + (f", class head (weight {class_weight:g}), EMA 0.99" if notebook else ", projection only")}
 
 
 def train_denoising_model(images, labels, budget_seconds: float, objective: str, *, width: int, batch_size: int,
@@ -81,14 +116,14 @@ def train_denoising_model(images, labels, budget_seconds: float, objective: str,
 def _sample(name: str, trained: dict, requested, steps: int, guidance: float, seed: int) -> np.ndarray:
     from prodimg_lib.generation import diffusion, sampling
 
-    if name == "cdcgan":
+    if name.startswith("cdcgan"):
         return sampling.generate(trained["model"], len(requested), requested, seed=seed)
     return diffusion.sample(trained["model"], name, requested, steps=steps, guidance=guidance, seed=seed)
 
 
 def run_generators_benchmark(x_train, y_train, x_test, y_test, classifier, budget_seconds: float, *,
                              models=("cdcgan", "flow"), n_eval: int = 10_000, width: int = 32, batch_size: int = 128,
-                             step_counts=(16,), guidances=(5.0,), out_dir=None, seed: int = 0,
+                             step_counts=(16,), guidances=(5.0,), class_weight: float = 1.0, out_dir=None, seed: int = 0,
                              classifier_source: str = "", command: str = "") -> dict:
     """Train each of ``models`` for ``budget_seconds``, judge ``n_eval`` samples of each; return the results.
 
@@ -98,6 +133,7 @@ def run_generators_benchmark(x_train, y_train, x_test, y_test, classifier, budge
         models: names from :data:`MODELS`.
         width: the profile's width (the DCGAN's; the U-Net gets 1.5 times it).
         step_counts, guidances: the diffusion models' sampling settings to judge (every pair).
+        class_weight: the weight of the conditional DCGAN's class term (``cdcgan``).
         out_dir: where to write ``results.json`` and a sample grid per model (None: nowhere).
     """
     from prodimg_lib import viz
@@ -116,20 +152,24 @@ def run_generators_benchmark(x_train, y_train, x_test, y_test, classifier, budge
                          "recall": floor["recall"]}, "rows": []}
     for name in models:
         print(f"training {name} for {budget_seconds:g} s ...", flush=True)
-        if name == "cdcgan":
-            trained = train_cdcgan(x_train, y_train, budget_seconds, width=width, batch_size=batch_size, seed=seed)
-            settings = [(1, None)]
+        if name.startswith("cdcgan"):
+            recipe = "plain" if name == "cdcgan-plain" else "notebook"
+            trained = train_cdcgan(x_train, y_train, budget_seconds, width=width, batch_size=batch_size, seed=seed,
+                                   recipe=recipe, class_weight=class_weight)
+            settings = [(1, None, name)] + ([(1, None, "cdcgan, raw weights")] if trained["raw_weights"] else [])
         else:
             trained = train_denoising_model(x_train, y_train, budget_seconds, name, width=3 * width // 2,
                                             batch_size=batch_size, seed=seed)
-            settings = [(s, g) for s in step_counts for g in guidances]
-        for steps, guidance in settings:
+            settings = [(s, g, name) for s in step_counts for g in guidances]
+        for steps, guidance, label in settings:
+            if label == "cdcgan, raw weights":  # the same run's last-step weights instead of their average
+                trained["model"].set_weights(trained["raw_weights"])
             start = time.perf_counter()
             samples = _sample(name, trained, requested, steps, guidance, seed + 1)
             sampling_seconds = time.perf_counter() - start
             features, predicted = features_and_labels(classifier, samples)
             judged = evaluate_samples(features, predicted, reference["test"], seed=seed)
-            row = {"model": name, "train_steps": trained["steps"], "train_seconds": trained["seconds"],
+            row = {"model": label, "train_steps": trained["steps"], "train_seconds": trained["seconds"],
                    "parameters": trained["parameters"], "settings": trained["settings"],
                    "sampling_steps": steps, "guidance": guidance, "fcd": judged["fcd"], "kid": judged["kid_mean"],
                    "precision": judged["precision"], "recall": judged["recall"],
@@ -142,7 +182,8 @@ def run_generators_benchmark(x_train, y_train, x_test, y_test, classifier, budge
                 picked = np.concatenate([samples[requested == c][:10] for c in range(10)])
                 from prodimg_lib.data.photos import write_photo
 
-                write_photo(viz.grid_image(picked, ncols=10, scale=2), Path(out_dir) / f"{name}-steps{steps}-guidance{guidance}.png")
+                file_name = f"{label.replace(', ', '-').replace(' ', '_')}-steps{steps}-guidance{guidance}.png"
+                write_photo(viz.grid_image(picked, ncols=10, scale=2), Path(out_dir) / file_name)
     if out_dir is not None:
         path = Path(out_dir) / "results.json"
         path.write_text(json.dumps(jsonable(results), indent=2))

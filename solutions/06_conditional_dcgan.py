@@ -37,6 +37,13 @@ def projection_head(num_classes, feature_dim):
     return keras.Model([features, labels], layers.Add()([unconditional, projection]))
 
 
+def class_term(requested, class_logits):
+    """Exercise 5: the generator's auxiliary class term, the mean cross-entropy of the requested classes."""
+    from keras import ops
+
+    return ops.mean(ops.sparse_categorical_crossentropy(requested, class_logits, from_logits=True))
+
+
 def check_all():
     """Run each solution through the notebook's checker (used by the tests)."""
     from prodimg_lib.course.exercises import conditional_dcgan as exercises
@@ -46,6 +53,7 @@ def check_all():
         exercises.check_class_agreement(agreement),
         exercises.check_interpolation(lerp),
         exercises.check_projection_head(projection_head),
+        exercises.check_class_term(class_term),
     ]
 
 

@@ -182,3 +182,31 @@ def test_command_line_rejects_a_bad_budget(capsys):
     with pytest.raises(SystemExit):
         benchmarks_main.main(["gan", "--budget-seconds", "0"])
     assert "positive" in capsys.readouterr().err
+
+
+def test_the_generators_benchmark_judges_the_notebook_recipe_both_ways_and_the_plain_model(sample, tiny_classifier, tmp_path):
+    from benchmarks import bench_generators
+
+    s, x_train, x_test = sample
+    results = bench_generators.run_generators_benchmark(
+        x_train, s.y_train, x_test, s.y_test, tiny_classifier, 2.0, models=("cdcgan", "cdcgan-plain"),
+        n_eval=40, width=4, batch_size=32, out_dir=tmp_path,
+    )
+    rows = {row["model"]: row for row in results["rows"]}
+    assert list(rows) == ["cdcgan", "cdcgan, raw weights", "cdcgan-plain"]
+    assert rows["cdcgan"]["train_steps"] == rows["cdcgan, raw weights"]["train_steps"] >= 1  # one run, judged twice
+    assert "class head (weight 1), EMA 0.99" in rows["cdcgan"]["settings"] and "projection only" in rows["cdcgan-plain"]["settings"]
+    # Keras starts the average at the first step's weights; from the second step on, the averaged and the
+    # raw weights are different generators (on JAX the first step's compilation can use up the budget)
+    if rows["cdcgan"]["train_steps"] == 1:
+        assert rows["cdcgan"]["fcd"] == rows["cdcgan, raw weights"]["fcd"]
+    else:
+        assert rows["cdcgan"]["fcd"] != rows["cdcgan, raw weights"]["fcd"]
+    for row in rows.values():
+        assert all(math.isfinite(row[k]) for k in ("fcd", "kid", "precision", "recall", "agreement")), row
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "cdcgan-plain-steps1-guidanceNone.png", "cdcgan-raw_weights-steps1-guidanceNone.png", "cdcgan-steps1-guidanceNone.png"]
+    table = bench_generators.format_generators_table(results)
+    assert "| cdcgan, raw weights |" in table
+    with pytest.raises(ValueError, match="recipe must be"):
+        bench_generators.train_cdcgan(x_train, s.y_train, 1.0, width=4, batch_size=32, recipe="fancy")

@@ -392,6 +392,15 @@ def test_class_head_and_generator_ema_resume_exactly_and_the_ema_is_what_remains
     first_raw = [w.numpy() for w in first.generator.trainable_weights]  # after fit: epoch 2's averages
     assert not all(np.array_equal(a, r.numpy()) for a, r in zip(first_raw, raw.trainable_weights))
 
+    # gan.train on a finished run trains nothing, and leaves the same averaged generator as the run itself
+    run = tmp_path / "run"
+    trained = headed_gan(5)
+    gan.train(trained, ds, epochs=1, out_dir=run, n_samples=10, gif=False, verbose=0)
+    again = headed_gan(6)
+    gan.train(again, ds, epochs=1, out_dir=run, n_samples=10, gif=False, verbose=0)
+    for a, b in zip(trained.generator.get_weights(), again.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
 
 KILLED_RUN = """
 import os, signal, sys

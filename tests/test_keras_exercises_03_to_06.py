@@ -165,8 +165,28 @@ def test_projection_head_checker():
     assert "sum the product over the feature axis" in check(head("no sum")).message
 
 
+def test_class_term_checker_names_each_mistake():
+    import numpy as np
+    from keras import ops
+
+    def right(requested, logits):
+        return ops.mean(ops.sparse_categorical_crossentropy(requested, logits, from_logits=True))
+
+    check = conditional_dcgan.check_class_term
+    assert check(right)
+    assert "still empty" in check(_stub).message
+    assert "not a tensor" in check(lambda y, x: float(ops.convert_to_numpy(right(y, x)))).message
+    assert "one cross-entropy per image" in check(lambda y, x: ops.sparse_categorical_crossentropy(y, x, from_logits=True)).message
+    assert "summed" in check(lambda y, x: ops.sum(ops.sparse_categorical_crossentropy(y, x, from_logits=True))).message
+    assert "sign is flipped" in check(lambda y, x: -right(y, x)).message
+    assert "from_logits=True" in check(lambda y, x: ops.mean(ops.sparse_categorical_crossentropy(y, x))).message
+    assert "own guess" in check(lambda y, x: right(ops.argmax(x, axis=-1), x)).message
+    assert "mean cross-entropy of the requested classes is" in check(lambda y, x: right(y, x) + 0.5).message
+
+
 @pytest.mark.parametrize("checker", [cnn_operations.check_keras_feature_map, cnn_operations.check_conv2d_backward,
-                                     conditional_dcgan.check_projection_head, dcgan.check_train_step])
+                                     conditional_dcgan.check_projection_head, conditional_dcgan.check_class_term,
+                                     dcgan.check_train_step])
 def test_a_failing_answer_is_reported_not_raised(checker):
     def broken(*args):
         raise KeyError("oops")

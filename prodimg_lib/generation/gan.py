@@ -263,6 +263,11 @@ def train(
     last complete epoch and trains the remaining ones; after a finished run it trains
     nothing and returns the history.
 
+    With a generator optimizer made with ``use_ema=True`` (an exponential moving average
+    of the generator's weights, Yazıcı et al., 2019) the generator holds the averaged
+    weights when this returns, in both cases; the checkpoints keep the raw weights and
+    the averages (in the optimizer's state), so a resumed run continues exactly.
+
     Args:
         gan: a compiled :class:`GAN`.
         dataset: batches from :func:`make_dataset`.
@@ -305,6 +310,10 @@ def train(
         )
     else:
         print(f"Already trained for {initial_epoch} epochs (asked for {epochs}): nothing to do")
+        if gan.optimizer is not None:
+            # what the end of fit does: an optimizer with use_ema=True writes its moving averages into
+            # the weights (the checkpoint holds the raw weights and the averages); others change nothing
+            gan.optimizer.finalize_variable_values(gan.trainable_variables)
     if gif and sample_files(sample_dir):
         make_gif(sample_dir, out_dir / "samples.gif")
     latest = latest_checkpoint(ckpt_dir)

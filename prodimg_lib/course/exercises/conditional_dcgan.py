@@ -142,3 +142,55 @@ def check_projection_head(fn) -> "CheckResult":
                       f"{np.max(np.abs(got - expected)):.3g}.")
     return passed("your head computes Dense(1)(h) + <embed(y), h>, the projection discriminator's logit, as "
                   "dcgan.build_conditional_discriminator does.")
+
+
+def check_class_term(fn) -> "CheckResult":
+    """Check a learner's ``fn(requested, class_logits)``: the generator's auxiliary class term, in ``keras.ops``.
+
+    ``requested``: int tensor (N,); ``class_logits``: float tensor (N, num_classes), the class head's
+    output on generated images. The answer is ``mean_i(-ln softmax(class_logits_i)[requested_i])``,
+    a scalar backend tensor (so that a gradient can flow back into the generator), as
+    :func:`prodimg_lib.generation.losses.class_loss_from_logits` computes it.
+    """
+    import keras
+    from keras import ops
+
+    rng = np.random.default_rng(12)
+    for n, classes in ((6, 10), (5, 3)):
+        logits = rng.normal(0.0, 3.0, (n, classes)).astype("float32")
+        requested = rng.integers(0, classes, n).astype("int32")
+        shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+        log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        per_sample = -log_softmax[np.arange(n), requested]
+        expected = float(per_sample.mean())
+        case = f"{n} images, {classes} classes"
+        result, error = run_answer("your class term", fn, ops.convert_to_tensor(requested), ops.convert_to_tensor(logits))
+        if error is not None:
+            return error
+        if not ops.is_tensor(result) and not isinstance(result, keras.Variable):
+            return failed(f"your class term returned a {type(result).__name__}, not a tensor: write it with keras.ops "
+                          "(ops.sparse_categorical_crossentropy, ops.mean), so that the generator's gradient can flow through it.")
+        got = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
+        if got.shape == (n,):
+            if np.allclose(got, per_sample, rtol=1e-4, atol=1e-5):
+                return failed(f"for {case} you return one cross-entropy per image, shape {got.shape}: the loss is their mean (ops.mean), a scalar.")
+            return failed(f"for {case} you return shape {got.shape}; the loss is one number, the mean over the images.")
+        if got.shape != ():
+            return failed(f"for {case} you return shape {got.shape}; the loss is one number (a scalar), the mean over the images.")
+        value = float(got)
+        if np.isclose(value, expected, rtol=1e-4, atol=1e-5):
+            continue
+        as_probabilities = float(ops.convert_to_numpy(ops.mean(ops.sparse_categorical_crossentropy(requested, logits, from_logits=False))))
+        own_guess = float((-log_softmax[np.arange(n), logits.argmax(axis=1)]).mean())
+        mistakes = (
+            (n * expected, "you summed the cross-entropies; the loss is their mean, so that it does not grow with the batch size."),
+            (-expected, "the sign is flipped: the cross-entropy is -ln p(requested class), which the generator minimises."),
+            (as_probabilities, "the class head returns logits, not probabilities: pass from_logits=True (or apply the softmax yourself)."),
+            (own_guess, "you used the head's own guess (argmax) as the label: the generator is judged against the class it was asked for, `requested`."),
+        )
+        for wrong, message in mistakes:
+            if np.isfinite(wrong) and np.isclose(value, wrong, rtol=1e-4, atol=1e-5):
+                return failed(f"for {case}: {message}")
+        return failed(f"for {case} your class term is {value:.5g}; the mean cross-entropy of the requested classes is {expected:.5g}.")
+    return passed("your class term is the mean cross-entropy of the requested classes, as losses.class_loss_from_logits computes it "
+                  "and as the generator's step adds it, times class_weight.")
