@@ -171,3 +171,13 @@ def test_the_benchmark_measures_the_shipped_files_again(tmp_path, monkeypatch, s
     (folder / "classifier.keras").write_bytes(b"changed")
     with pytest.raises(artifacts.CorruptModelError, match="does not match its manifest"):
         measure_pretrained(sample, log=lambda line: None)
+
+
+def test_the_shipped_manifest_names_no_machine_folders(tmp_path):
+    text = (pretrained.SHIPPED_DIR / "manifest.json").read_text()
+    for folder in ("/tmp/", "/home/", "/root/", "/work/", "/content/", ":\\\\"):
+        assert folder not in text, f"the shipped manifest names a folder of the machine that built it ({folder})"
+    work = tmp_path / "run"
+    metrics = {"classifier": f"classifier: your model, {work}/models/classifier.keras (saved 2026-12-07 13:22)", "fcd": 12.5}
+    assert pretrained_cli._without_machine_paths(metrics, work) == {
+        "classifier": "classifier: your model, build/models/classifier.keras (saved 2026-12-07 13:22)", "fcd": 12.5}

@@ -51,6 +51,19 @@ def _device() -> str:
     return ", ".join(names) if names else "CPU"
 
 
+def _without_machine_paths(metrics: dict, work: Path) -> dict:
+    """``metrics`` with the run's build folder written as ``build`` (a shipped manifest names no machine's folders)."""
+    prefixes = sorted({str(work), str(work.resolve())}, key=len, reverse=True)
+
+    def clean(value):
+        if isinstance(value, str):
+            for prefix in prefixes:
+                value = value.replace(prefix, "build")
+        return value
+
+    return {key: clean(value) for key, value in metrics.items()}
+
+
 def build(profile: str, only=None, *, target=SHIPPED_DIR, work=None, log=print) -> dict:
     """Train the pretrained set (or the models of the ``only`` notebooks) and record it in ``target``.
 
@@ -112,7 +125,7 @@ def build(profile: str, only=None, *, target=SHIPPED_DIR, work=None, log=print) 
                     "file": made.name, "sha256": sha256_of(target / made.name), "bytes": made.stat().st_size,
                     "notebook": entry["notebook"], **common,
                     "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                    "notebook_seconds": entry["seconds"], "metrics": entry["metrics"],
+                    "notebook_seconds": entry["seconds"], "metrics": _without_machine_paths(entry["metrics"], work),
                 }
                 log(f"{name}: {made.stat().st_size / 1e6:.2f} MB from {entry['notebook']} ({entry['seconds']:.0f} s)")
         manifest["format"] = 1
