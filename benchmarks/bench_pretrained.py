@@ -38,17 +38,10 @@ def _sr(factor):
 
 def _sr_photo(factor):
     def measure(model, fm, record):
-        import tempfile
-
-        from prodimg_lib.data.photos import demo_photo_folder, load_photo_folder
         from prodimg_lib.experiments import sr_photos
-        from prodimg_lib.experiments import super_resolution as sr
 
-        folder = load_photo_folder(demo_photo_folder(tempfile.mkdtemp(prefix="sr_photos_")),
-                                   size=sr_photos.PHOTO_SIZE, color_mode="rgb", fit="crop")
-        rows, _ = sr.evaluate_photos(folder.images[:8], factor, {"shipped": model})
-        psnr = {row["method"]: row["psnr"] for row in rows}
-        return {f"photos_x{factor}_edsr_fine_tuned_gain_db": psnr["shipped"] - psnr["bicubic"]}
+        rows, _ = sr_photos.evaluate_held_out({"shipped": model}, factor, downscalings=("bicubic",), colours=("rgb",))
+        return {f"photos_x{factor}_gain_db": sr_photos.summarise(rows, ["shipped (rgb)"])[0]["gain_db"]}
     return measure
 
 

@@ -82,6 +82,21 @@ def test_enhance_folder_errors_name_the_problem(saved_models, photos, tmp_path, 
         apply.enhance_folder(photos, tmp_path / "o", upscale=4, progress=False)
 
 
+def test_enhance_colour_luma_from_the_command_line(saved_models, photos, tmp_path, capsys):
+    args = ["enhance", str(photos), "--upscale", "2", "--no-progress"]
+    assert cli.main(args + ["--out", str(tmp_path / "rgb")]) == 0
+    assert cli.main(args + ["--out", str(tmp_path / "luma"), "--colour", "luma"]) == 0
+    rgb, luma = (np.asarray(Image.open(tmp_path / folder / "coffee.jpg")) for folder in ("rgb", "luma"))
+    assert rgb.shape == luma.shape == (200, 300, 3) and not np.array_equal(rgb, luma)
+    gray_rgb, gray_luma = (np.asarray(Image.open(tmp_path / folder / "camera.png")) for folder in ("rgb", "luma"))
+    np.testing.assert_array_equal(gray_rgb, gray_luma)  # one channel: the modes agree
+    with pytest.raises(SystemExit):
+        cli.main(args + ["--out", str(tmp_path / "x"), "--colour", "hsv"])
+    assert "invalid choice: 'hsv'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="colour must be one of 'rgb', 'luma'"):
+        apply.enhance_folder(photos, tmp_path / "y", upscale=2, colour="lab", progress=False)
+
+
 def test_generate_writes_images_and_a_sheet(saved_models, tmp_path):
     result = apply.generate_to_folder("sneakers", 5, tmp_path / "gen", seed=3, scale=2)
     assert result["class"] == "Sneaker"

@@ -67,22 +67,12 @@ def test_training_gives_course_shapes(tiny_runs, sample):
     low4 = recipe.make_pairs(sample.x_test[:3], 4)[0]
     out = recipe.super_resolve(tiny_runs[4, "edsr"], low4, batch_size=2)
     assert out.shape == (3, 28, 28, 1) and out.min() >= -1 and out.max() <= 1
-    with pytest.raises(ValueError, match="super_resolve_colour"):
+    with pytest.raises(ValueError, match="enhance_image"):
         recipe.super_resolve(run, np.zeros((1, 14, 14, 3), np.float32))
     with pytest.raises(ValueError, match="grayscale"):
         recipe.train_sr(np.zeros((64, 28, 28, 3), np.float32), 2, "edsr", TINY, verbose=0, log=None)
     with pytest.raises(ValueError, match="smaller than one batch"):
         recipe.train_sr(sample.x_train[:10], 2, "espcn", TINY, verbose=0, log=None)
-
-
-def test_colour_photos_are_enlarged_channel_by_channel(tiny_runs):
-    rng = np.random.default_rng(0)
-    photos = rng.uniform(-1, 1, (2, 9, 11, 3)).astype(np.float32)
-    model = tiny_runs[2, "espcn"]
-    out = recipe.super_resolve_colour(model, photos)
-    assert out.shape == (2, 18, 22, 3)
-    for c in range(3):
-        np.testing.assert_allclose(out[..., c:c + 1], recipe.super_resolve(model, photos[..., c:c + 1]), atol=1e-6)
 
 
 def test_evaluate_factor_rows(tiny_runs, sample):
@@ -111,46 +101,21 @@ def test_sharpening_is_tuned_on_the_given_images(sample):
 def test_benchmark_rows_on_tiny_data(sample, monkeypatch):
     tiny = data.FashionMNIST(sample.x_train[:96], sample.y_train[:96], sample.x_test[:12], sample.y_test[:12])
     monkeypatch.setattr(recipe, "SHARPEN_GRID", {"radius": [1.0], "amount": [0.5]})
-    monkeypatch.setattr(sr_photos, "photo_patches", lambda per_scale: _patches())
+    evaluate = sr_photos.evaluate_held_out
+    monkeypatch.setattr(sr_photos, "evaluate_held_out", lambda *a, **k: evaluate(*a, names=("page", "ihc"), **k))
     lines = []
     rows = recipe.benchmark(tiny, TINY, log=lines.append)
     tasks = [r["task"] for r in rows]
-    assert tasks == (["super_resolution_x2"] * 6 + ["super_resolution_photos_x2"] * 4
-                     + ["super_resolution_x4"] * 6 + ["super_resolution_photos_x4"] * 4)
-    assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 and r["seconds"] >= 0 for r in rows)
+    assert tasks == (["super_resolution_x2"] * 6 + ["super_resolution_photos_x2"] * 2
+                     + ["super_resolution_x4"] * 6 + ["super_resolution_photos_x4"] * 2)
+    fashion = [r for r in rows if "photos" not in r["task"]]
+    assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 and r["seconds"] >= 0 for r in fashion)
     learned = [r for r in rows if r["method"] in ("ESPCN", "EDSR")]
     assert len(learned) == 4 and all("gain_db" in r and r["train_seconds"] > 0 for r in learned)
-    photo_methods = [r["method"] for r in rows if r["task"] == "super_resolution_photos_x4"]
-    assert photo_methods == ["bicubic", "lanczos", "EDSR (Fashion-MNIST)", "EDSR (fine-tuned)"]
-    assert any("unsharp mask tuned" in line for line in lines) and any("fine-tuned" in line for line in lines)
-
-
-def _patches():
-    rng = np.random.default_rng(3)
-    return rng.integers(0, 256, (64, 32, 32), dtype=np.uint8)
-
-
-def test_photo_patches_exclude_the_test_photos():
-    assert not set(sr_photos.PHOTO_TRAINING) & set(sr_photos.DEMO_PHOTOS)
-    patches = sr_photos.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96))
-    assert patches.shape == ((1 + 3) * 2 * 2, 16, 16) and patches.dtype == np.uint8
-    np.testing.assert_array_equal(patches, sr_photos.photo_patches(2, 16, names=("camera", "coffee"), scales=(64, 96)))
-    assert sr_photos.patches_per_scale(get_profile("cpu")) == 200 and sr_photos.patches_per_scale(TINY) == 10
-    with pytest.raises(ValueError, match="per_scale must be a positive integer"):
-        sr_photos.photo_patches(0)
-
-
-def test_fine_tune_trains_a_copy(tiny_runs):
-    run = tiny_runs[2, "edsr"]
-    before = [w.copy() for w in run.model.get_weights()]
-    tuned = recipe.fine_tune(run, _patches(), epochs=1, log=None)
-    for w, b in zip(run.model.get_weights(), before):
-        np.testing.assert_array_equal(w, b)  # the original is untouched
-    assert tuned.model is not run.model and tuned.settings["fine_tuned_on"] == "64 patches"
-    subpixel = tuned.model.get_layer("up1_subpixel")
-    assert not subpixel.trainable
-    np.testing.assert_array_equal(subpixel.get_weights()[0], run.model.get_layer("up1_subpixel").get_weights()[0])
-    assert any(not np.array_equal(a, b) for a, b in zip(tuned.model.get_weights(), before))
+    photo_rows = [r for r in rows if r["task"] == "super_resolution_photos_x4"]
+    assert [r["downscaling"] for r in photo_rows] == ["bicubic", "area"]
+    assert all(r["method"] == "EDSR (Fashion-MNIST) (rgb)" and r["worst"] in ("page", "ihc") for r in photo_rows)
+    assert any("unsharp mask tuned" in line for line in lines)
 
 
 def test_a_time_budget_ends_training_after_whole_epochs_and_the_log_says_so(sample):
@@ -163,17 +128,6 @@ def test_a_time_budget_ends_training_after_whole_epochs_and_the_log_says_so(samp
     assert len(run.history["loss"]) == 1 and budget.stopped and budget.epochs_planned == 3
     assert lines[0].startswith("trained 1 of 3 epoch(s) in ") and "overrun" in lines[0]
     assert "1 of 3 epoch(s) on 128 images" in lines[1]
-    tuned = recipe.fine_tune(run, _patches(), epochs=2, log=None, callbacks=[TimeBudget(1e-6, log=None)])
-    assert len(tuned.history["loss"]) == 1
-
-
-def test_evaluate_photos(tiny_runs):
-    photos = np.random.default_rng(4).integers(0, 256, (2, 16, 20, 3), dtype=np.uint8)
-    rows, outputs = recipe.evaluate_photos(photos, 2, {"EDSR per channel": tiny_runs[2, "edsr"]})
-    assert [r["method"] for r in rows] == ["bicubic", "lanczos", "EDSR per channel"]
-    assert outputs["EDSR per channel"].shape == (2, 16, 20, 3) and outputs["low"].shape == (2, 8, 10, 3)
-    with pytest.raises(ValueError, match="colour images"):
-        recipe.evaluate_photos(photos[..., :1], 2)
 
 
 def test_saved_model_loads_in_safe_mode(tiny_runs, tmp_path, monkeypatch):

@@ -8,15 +8,13 @@ What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.cou
   written as PNG files plus a contact sheet;
 - :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
   saved models (``denoise.keras`` from notebook 10; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
-  from notebook 09, the super-resolution models fine-tuned on photographs, because the
+  from notebook 09, the super-resolution models trained on photographs, because the
   Fashion-MNIST ones measure about 2 dB *below* bicubic on photos), written under the same
   file names into another folder.
 
-The enhancement models are fully convolutional, so they run on images of any size: :func:`tiled_predict` cuts an image into
-overlapping tiles (bounded memory for large photos), runs the model on them in batches and
-keeps the centre of each tile, so that tile borders leave no seams. Colour photos are
-processed one channel at a time. Denoising comes before upscaling, so that the noise is not
-enlarged first.
+The photos are processed at their own size, tile by tile, by
+:func:`prodimg_lib.enhancement.photo.enhance_image` (also importable from here, with
+:func:`prodimg_lib.enhancement.photo.tiled_predict`).
 """
 
 from __future__ import annotations
@@ -27,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from prodimg_lib.data.pixels import as_images, as_photo, check_positive_int, check_scalar
+from prodimg_lib.data.pixels import check_positive_int, check_scalar
+from prodimg_lib.enhancement.photo import COLOUR_MODES, enhance_image, tiled_predict
 
 __all__ = ["tiled_predict", "check_image_model", "check_generator_model", "check_flow_model", "enhance_image", "enhance_folder",
            "generate_to_folder", "prepare_output_folder", "PHOTO_SUFFIXES", "MAX_SCALE", "GENERATOR_MODELS", "MAX_STEPS"]
@@ -67,46 +66,6 @@ def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
                               "output folder, or pass --overwrite to replace them")
     target.mkdir(parents=True, exist_ok=True)
     return target
-
-
-def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
-    """Run an image-to-image model over one image of any size, tile by tile.
-
-    Args:
-        model: maps (N, h, w, 1) in [-1, 1] to (N, h * factor, w * factor, 1) for any h, w.
-        image: float (H, W, 1) in [-1, 1].
-        factor: the model's upscaling factor (1 for a denoiser).
-        tile: tile size in input pixels, including the overlap on each side.
-        overlap: input pixels of context on each side of a tile that are computed but not kept.
-        batch_size: tiles per forward pass.
-
-    Returns:
-        float32 (H * factor, W * factor, 1) in [-1, 1].
-    """
-    import keras
-
-    batch, single = as_images(image, "image", channels=(1,))
-    if not single:
-        raise ValueError(f"image must be one image (H, W, 1), got a batch of shape {batch.shape}")
-    image = batch[0]
-    if not 0 <= overlap < tile // 2:
-        raise ValueError(f"overlap must be in [0, tile / 2), got overlap={overlap}, tile={tile}")
-    h, w, _ = image.shape
-    step = tile - 2 * overlap
-    rows, cols = -(-h // step), -(-w // step)
-    padded = np.pad(image, ((overlap, rows * step - h + overlap), (overlap, cols * step - w + overlap), (0, 0)), mode="reflect"
-                    if min(h, w) > overlap else "edge")
-    origins = [(r * step, c * step) for r in range(rows) for c in range(cols)]
-    tiles = np.stack([padded[y:y + tile, x:x + tile] for y, x in origins])
-    # Direct calls rather than model.predict: the tile shape changes from image to image, and
-    # predict would compile a new graph function for every shape.
-    outputs = np.concatenate([keras.ops.convert_to_numpy(model(tiles[i:i + batch_size], training=False)).astype(np.float32)
-                              for i in range(0, len(tiles), batch_size)])
-    keep = slice(overlap * factor, (overlap + step) * factor)
-    result = np.empty((rows * step * factor, cols * step * factor, 1), dtype=np.float32)
-    for (y, x), out in zip(origins, outputs):
-        result[y * factor:(y + step) * factor, x * factor:(x + step) * factor] = out[keep, keep]
-    return np.clip(result[: h * factor, : w * factor], -1.0, 1.0)
 
 
 def check_image_model(model, name: str, factor: int = 1) -> None:
@@ -184,44 +143,9 @@ def check_flow_model(model, name: str = "flow_generator") -> None:
         raise ValueError(f"saved model {name!r} predicts shape {out}, not (28, 28, 1): {fix}")
 
 
-def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128) -> np.ndarray:
-    """Denoise and/or upscale one photo with the given models, channel by channel.
-
-    Args:
-        pixels: uint8 (H, W, C) with C 1, 3, or 4 for RGBA (``photos.read_photo``); the alpha
-            channel is not denoised, and is enlarged with bicubic interpolation.
-        denoiser: a model (N, h, w, 1) -> same size, or None.
-        upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
-        factor: the upscaler's factor.
-        tile: tile size of :func:`tiled_predict`.
-
-    Returns:
-        uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
-    """
-    from PIL import Image
-
-    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
-
-    pixels = as_photo(pixels, "pixels", channels=(1, 3, 4))
-    if pixels.shape[-1] == 4:
-        rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile)
-        alpha = Image.fromarray(pixels[..., 3])
-        if upscaler is not None:
-            alpha = alpha.resize((rgb.shape[1], rgb.shape[0]), Image.Resampling.BICUBIC)
-        return np.concatenate([rgb, np.asarray(alpha, dtype=np.uint8)[..., None]], axis=-1)
-    channels = []
-    for c in range(pixels.shape[-1]):
-        x = to_minus_one_one(pixels[..., c:c + 1])
-        if denoiser is not None:
-            x = tiled_predict(denoiser, x, 1, tile=tile)
-        if upscaler is not None:
-            x = tiled_predict(upscaler, x, factor, tile=max(16, tile // factor))
-        channels.append(x)
-    return from_minus_one_one(np.concatenate(channels, axis=-1))
-
-
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
-                   tile: int = 128, overwrite: bool = False, keep_alpha: bool = True, log=None) -> dict:
+                   tile: int = 128, overwrite: bool = False, keep_alpha: bool = True, colour: str = "rgb",
+                   log=None) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -236,6 +160,9 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             is an error, raised before anything is written).
         keep_alpha: keep the transparency of cut-outs (an RGBA photo gives an RGBA photo, its
             alpha enlarged with bicubic interpolation); False puts them on white.
+        colour: how colour photos are enlarged, "rgb" (each channel by the model) or "luma" (the
+            luma by the model, the colour by bicubic interpolation; three times faster), see
+            :func:`prodimg_lib.enhancement.photo.enhance_image`.
         log: called with one line per model, saying which is used (the learner's or the
             pretrained one, :func:`prodimg_lib.course.artifacts.load_model`); None says nothing.
 
@@ -264,6 +191,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise ValueError(f"upscale must be 2 or 4, got {upscale!r}")
     if upscale is None and not denoise:
         raise ValueError("nothing to do: ask for --upscale 2, --upscale 4 and/or --denoise")
+    if colour not in COLOUR_MODES:
+        raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
     if target.resolve() == source.resolve():
         raise ValueError(f"the output folder must differ from the input folder ({source}): inputs are never overwritten")
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -290,8 +219,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             out_path = target / out_names[path]
             if out_path.resolve() in inputs:
                 raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
-            write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile),
-                        out_path)
+            write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile,
+                                      colour=colour), out_path)
             written.append(out_path)
         if bar is not None:
             bar.update(i + 1)

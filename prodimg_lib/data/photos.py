@@ -32,13 +32,27 @@ from prodimg_lib.data.pixels import as_photo
 from prodimg_lib.files import atomic_write_bytes
 
 __all__ = ["PhotoFolder", "load_photo_folder", "read_photo", "write_photo", "UnreadableFilesWarning",
-           "DEMO_PHOTOS", "demo_photo_folder"]
+           "DEMO_PHOTOS", "demo_photo_folder", "HELD_OUT_PHOTOS", "TRAINING_PHOTOS", "skimage_photo"]
 
 # Colour photographs of scikit-image, none of them a Fashion-MNIST product: a cup on a saucer,
 # a cat, a portrait and a rocket; with the subfolder each gets in a folder sorted by class.
 DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
 _DEMO_CLASSES = {"coffee": "cups", "chelsea": "cats", "astronaut": "astronauts", "rocket": "rockets"}
 _DEMO_CLOSEUPS = {"coffee": (slice(0, 400), slice(150, 440)), "rocket": (slice(110, 427), slice(255, 385))}
+
+# The course's held-out photographs (scikit-image's file names): every photo measurement of the
+# course (super-resolution, low light, denoising) is made on these, and no model or setting is
+# trained or tuned on them. A motion-blurred clock, a stereo pair of a motorcycle, a colour chart,
+# a stained tissue section, a brick wall and a page of text.
+HELD_OUT_PHOTOS = ("clock_motion", "motorcycle_left", "motorcycle_right", "color", "ihc", "brick", "page")
+# The photographs the photo models are trained on: all of scikit-image's other photographs
+# (the four demo photos among them), none of the held-out ones.
+TRAINING_PHOTOS = ("astronaut", "camera", "cell", "chelsea", "coffee", "coins", "grass", "gravel",
+                   "hubble_deep_field", "microaneurysms", "moon", "retina", "rocket", "text")
+# A file name of scikit-image's data folder -> how scikit-image loads it (default: the function of that name).
+_SKIMAGE_LOADERS = {"clock_motion": lambda d: d.clock(), "motorcycle_left": lambda d: d.stereo_motorcycle()[0],
+                    "motorcycle_right": lambda d: d.stereo_motorcycle()[1], "color": lambda d: d.colorwheel(),
+                    "ihc": lambda d: d.immunohistochemistry()}
 
 _FITS = ("pad", "crop", "stretch")
 _MODES = {"rgb": "RGB", "grayscale": "L"}
@@ -292,3 +306,22 @@ def demo_photo_folder(root: str | os.PathLike, names=DEMO_PHOTOS, *, shrink: int
         jpeg = (root / "rockets" / "rocket.jpg").read_bytes()
         (root / "rockets" / "rocket_download.jpg").write_bytes(jpeg[:2048])
     return root
+
+
+def skimage_photo(name: str) -> np.ndarray:
+    """One of scikit-image's photographs at its own size: uint8 (H, W, 1) grayscale or (H, W, 3) colour.
+
+    Args:
+        name: one of :data:`HELD_OUT_PHOTOS` or :data:`TRAINING_PHOTOS` (or :data:`DEMO_PHOTOS`).
+
+    Raises:
+        ValueError: another name.
+    """
+    from skimage import data as skdata
+
+    if name not in HELD_OUT_PHOTOS + TRAINING_PHOTOS + DEMO_PHOTOS:
+        raise ValueError(f"no photograph {name!r}: choose one of {', '.join(HELD_OUT_PHOTOS + TRAINING_PHOTOS)}")
+    pixels = np.asarray(_SKIMAGE_LOADERS.get(name, lambda d: getattr(d, name)())(skdata))
+    if pixels.dtype != np.uint8:
+        raise ValueError(f"scikit-image's {name!r} is not an 8-bit photograph ({pixels.dtype})")
+    return pixels[..., None] if pixels.ndim == 2 else pixels[..., :3]

@@ -31,6 +31,8 @@ __all__ = [
     "from_minus_one_one",
     "to_unit",
     "from_unit",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
     "check_pixel_values",
     "as_model_images",
     "as_images",
@@ -377,3 +379,35 @@ def to_unit(x: np.ndarray) -> np.ndarray:
 def from_unit(u: np.ndarray) -> np.ndarray:
     """[0, 1] -> [-1, 1] float32, clipped."""
     return np.clip(np.asarray(u, dtype=np.float64) * 2.0 - 1.0, -1.0, 1.0).astype(np.float32)
+
+
+# ITU-R BT.601 luma and colour differences, as in JPEG (full range): rows Y, Cb, Cr.
+_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+
+
+def rgb_to_ycbcr(x) -> np.ndarray:
+    """RGB in [-1, 1] -> (Y, Cb, Cr): the luma Y in [-1, 1] and the colour differences in [-1, 1].
+
+    The JPEG transform (BT.601, full range) in the course's units: ``Y = 0.299 R + 0.587 G +
+    0.114 B``, and Cb, Cr are 0 for grey pixels (JPEG's 128). It is linear and exactly undone by
+    :func:`ycbcr_to_rgb`. Super-resolution models often enlarge Y only: the eye sees detail
+    mostly in brightness, and one channel costs a third of three.
+
+    Args:
+        x: float (..., 3).
+
+    Returns:
+        float32 (..., 3).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[-1:] != (3,):
+        raise ValueError(f"rgb_to_ycbcr needs colour values (..., 3), got shape {x.shape}")
+    return (x @ _YCBCR.T).astype(np.float32)
+
+
+def ycbcr_to_rgb(y) -> np.ndarray:
+    """(Y, Cb, Cr) -> RGB, the inverse of :func:`rgb_to_ycbcr`, clipped to [-1, 1]: float32 (..., 3)."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.shape[-1:] != (3,):
+        raise ValueError(f"ycbcr_to_rgb needs (..., 3) values, got shape {y.shape}")
+    return np.clip(y @ np.linalg.inv(_YCBCR).T, -1.0, 1.0).astype(np.float32)

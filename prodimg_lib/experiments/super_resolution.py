@@ -9,15 +9,12 @@ a clean high-resolution (HR) image by area averaging (:func:`prodimg_lib.data.de
 - :func:`split_held_out`: the last training images held out for validation and tuning;
 - :func:`make_pairs`: (LR, HR) pairs from clean images;
 - :func:`train_sr`: build and train an ESPCN or EDSR-style model (:mod:`prodimg_lib.enhancement.models.sr`);
-- :func:`super_resolve`: run a grayscale model on (N, h, w, 1) images, and
-  :func:`super_resolve_colour`, the same model on each channel of colour photos;
+- :func:`super_resolve`: run a grayscale model on (N, h, w, 1) images;
 - :func:`tune_sharpening`: the strongest classical baseline, bicubic + unsharp mask, tuned on
   held-out images;
 - :func:`evaluate_factor`: every method on the test images (PSNR, SSIM, seconds);
 - :func:`benchmark`: all of it, as ``python -m benchmarks enhance --tasks super_resolution`` runs it;
-- the transfer to colour photographs (whose photos are in :mod:`.sr_photos`):
-  :func:`fine_tune`, a copy of a Fashion-MNIST model trained further on patches of photos;
-  :func:`evaluate_photos`: classical and learned methods on colour photos;
+- the models for photographs are :mod:`.sr_photos` (trained on photos, measured on held-out ones);
 - the reference answers that the exercise checkers of notebook 09
   (:mod:`prodimg_lib.course.exercises.super_resolution`) compare with: :func:`pixel_shuffle` and
   :func:`espcn_trainable_parameters` (the PSNR exercise is checked against
@@ -33,9 +30,8 @@ x2            19.31 dB   19.46 dB   19.78 dB           24.20 dB   25.18 dB (83 s
 x4            16.03 dB   16.13 dB   16.36 dB           20.00 dB   20.98 dB (93 s)
 ============  =========  =========  =================  =========  ===================
 
-On the four demo photos (128 x 128, per channel) the Fashion-MNIST EDSR is 2.3 dB (x2) and
-2.1 dB (x4) below bicubic; fine-tuned for 2 epochs on 11,400 patches of other photographs
-(about 22 s) it is 1.07 dB and 0.75 dB above.
+On photographs these models lose to bicubic (per channel, on the held-out photos of
+:mod:`.sr_photos`); the photo models of :mod:`.sr_photos` are trained for them.
 """
 
 from __future__ import annotations
@@ -63,13 +59,10 @@ __all__ = [
     "build_sr",
     "train_sr",
     "super_resolve",
-    "super_resolve_colour",
     "tune_sharpening",
     "evaluate",
     "evaluate_factor",
     "benchmark",
-    "fine_tune",
-    "evaluate_photos",
     "pixel_shuffle",
 ]
 
@@ -159,8 +152,8 @@ class SRRun(TrainedRun):
 
     @property
     def name(self) -> str:
-        tuned = " (fine-tuned)" if "fine_tuned_on" in self.settings else ""
-        return f"{self.settings['architecture'].upper()} x{self.settings['factor']}{tuned}"
+        photos = " (photos)" if self.settings.get("data") == "photos" else ""
+        return f"{self.settings['architecture'].upper()} x{self.settings['factor']}{photos}"
 
 
 def train_sr(clean_train, factor: int, architecture: str, profile, *, validation=None, verbose: int | str = 2,
@@ -188,7 +181,7 @@ def train_sr(clean_train, factor: int, architecture: str, profile, *, validation
     low, clean = make_pairs(clean_train, factor)
     if clean.shape[-1] != 1:
         raise ValueError(f"the course's super-resolution models are grayscale: got {clean.shape[-1]} channels "
-                         "(apply a grayscale model to colour photos with super_resolve_colour)")
+                         "(apply a grayscale model to colour photos with prodimg_lib.enhancement.photo.enhance_image)")
     val = None if validation is None else make_pairs(validation, factor)
     keras.utils.set_random_seed(seed)
     return train_run(SRRun, build_sr(settings), settings, low, clean, validation=val, verbose=verbose, seed=seed,
@@ -211,7 +204,8 @@ def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
     channels = model.input_shape[-1]
     if low.shape[-1] != channels:
         raise ValueError(f"the model takes {channels} channel(s), got images of shape {low.shape}"
-                         + ("; for colour photos use super_resolve_colour" if low.shape[-1] == 3 else ""))
+                         + ("; for colour photos use prodimg_lib.enhancement.photo.enhance_image"
+                            if low.shape[-1] == 3 else ""))
     import keras
 
     # Direct calls in batches rather than ``predict``: ``predict`` compiles a graph for every
@@ -221,21 +215,6 @@ def super_resolve(model, low, batch_size: int = 256) -> np.ndarray:
              for i in range(0, len(low), batch_size)]
     out = np.concatenate(parts) if parts else np.zeros((0, *model.compute_output_shape((1, *low.shape[1:]))[1:]))
     return np.clip(np.asarray(out, dtype=np.float32), -1.0, 1.0)
-
-
-def super_resolve_colour(model, low, batch_size: int = 64) -> np.ndarray:
-    """Apply a grayscale model to each colour channel separately: (N, h, w, 3) -> (N, r h, r w, 3).
-
-    Each of R, G and B is enlarged as if it were a grayscale image, and the three results are
-    stacked again. The model sees each channel on its own, so it cannot use the correlation
-    between channels (the classical alternative, used by SRCNN and ESPCN, enlarges only the
-    luminance Y with the model and the colour difference channels with bicubic).
-    """
-    low = model_images(low, "low")
-    n, h, w, c = low.shape
-    planes = np.moveaxis(low, -1, 1).reshape(n * c, h, w, 1)
-    out = super_resolve(model, planes, batch_size=batch_size)
-    return np.moveaxis(out.reshape(n, c, *out.shape[1:3]), 1, -1)
 
 
 def tune_sharpening(low_held, clean_held, factor: int):
@@ -323,9 +302,8 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
 
     Trained on the training split minus its last 500 images (held out: validation loss and
     tuning of the unsharp mask), evaluated on *all* test images (10,000 with the full data).
-    Then the transfer to colour photos: the four demo photos (128 x 128) enlarged by bicubic,
-    Lanczos, the Fashion-MNIST EDSR per channel, and a copy of it fine-tuned on patches of
-    *other* photographs (:func:`.sr_photos.photo_patches`, :func:`fine_tune`, ``profile.sr_epochs`` epochs).
+    Then the transfer to photographs: the Fashion-MNIST EDSR, per channel, on the held-out
+    photos (:func:`.sr_photos.evaluate_held_out`; the photo models are the benchmark task ``sr_photos``).
 
     Args:
         fm: ``data.FashionMNIST`` (uint8), e.g. ``data.load_for_profile(profile)``.
@@ -333,14 +311,13 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
         log: progress lines.
 
     Returns:
-        One dict per (task, method): task ("super_resolution_x2", "super_resolution_x4",
-        "super_resolution_photos_x2", "super_resolution_photos_x4"), method, psnr, ssim,
-        seconds (to enlarge the test images), plus params for the tuned sharpening,
-        train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR.
+        One dict per (task, method): task ("super_resolution_x2", "super_resolution_x4"), method,
+        psnr, ssim, seconds (to enlarge the test images), plus params for the tuned sharpening,
+        train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR; and
+        per factor the rows of :func:`.sr_photos.summarise` for the Fashion-MNIST EDSR on the
+        held-out photos (task "super_resolution_photos_x2", "..._x4").
     """
     fit, held = split_held_out(fm.x_train)
-    photos, _ = sr_photos.load_demo_photos()
-    patches = sr_photos.photo_patches(sr_photos.patches_per_scale(profile))
     rows = []
     for factor in FACTORS:
         low_held, clean_held = make_pairs(held, factor)
@@ -350,77 +327,10 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
         factor_rows, _ = evaluate_factor(fm.x_test, factor, runs, sharpen_params=sharpen.params, log=log)
         rows += [dict(task=f"super_resolution_x{factor}", **row) for row in factor_rows]
         edsr = next(run for run in runs if run.settings["architecture"] == "edsr")
-        tuned = fine_tune(edsr, patches, epochs=profile.sr_epochs, log=log)
-        photo_rows, _ = evaluate_photos(photos, factor, {"EDSR (Fashion-MNIST)": edsr, "EDSR (fine-tuned)": tuned})
-        bicubic = photo_rows[0]["psnr"]
-        for row in photo_rows[2:]:
-            row["gain_db"] = row["psnr"] - bicubic
-        photo_rows[3]["train_seconds"] = tuned.seconds
-        rows += [dict(task=f"super_resolution_photos_x{factor}", **row) for row in photo_rows]
+        photo_rows, _ = sr_photos.evaluate_held_out({"EDSR (Fashion-MNIST)": edsr}, factor, colours=("rgb",))
+        rows += [dict(task=f"super_resolution_photos_x{factor}", **row)
+                 for row in sr_photos.summarise(photo_rows, ["EDSR (Fashion-MNIST) (rgb)"])]
     return rows
-
-
-def fine_tune(run: SRRun, clean_patches, *, epochs: int, learning_rate: float = 1e-3, verbose: int | str = 0,
-              seed: int = 0, log: Callable[[str], None] | None = print, callbacks=None) -> SRRun:
-    """Train a *copy* of a trained model further on new clean images (e.g. :func:`.sr_photos.photo_patches`).
-
-    The original model is left as it is (it stays the Fashion-MNIST model). The copy starts
-    from its weights and is trained on (``downscale``, clean) pairs of the patches with the
-    same factor, Adam at ``learning_rate`` with cosine decay, batches of 64.
-
-    Args:
-        run: the trained run to copy.
-        clean_patches: clean images to train on, uint8 (N, H, W) or float (N, H, W, 1) in [-1, 1].
-        epochs: training epochs (> 0); learning_rate: the initial Adam learning rate.
-        verbose, seed, log: as in :func:`train_sr`.
-        callbacks: extra Keras callbacks (e.g. a :class:`prodimg_lib.course.budget.TimeBudget`).
-
-    Returns:
-        :class:`SRRun` of the copy (settings gain ``fine_tuned_on`` and the new epochs).
-    """
-    import keras
-
-    low, clean = make_pairs(clean_patches, run.settings["factor"])
-    keras.utils.set_random_seed(seed)
-    model = keras.models.clone_model(run.model)
-    model.set_weights(run.model.get_weights())
-    settings = dict(run.settings, epochs=epochs, batch_size=BATCH_SIZE, learning_rate=learning_rate,
-                    fine_tuned_on=f"{len(clean):,} patches")
-    return train_run(SRRun, model, settings, low, clean, verbose=verbose, seed=seed, log=log, callbacks=callbacks)
-
-
-def evaluate_photos(photos, factor: int, models: dict | None = None) -> tuple[list[dict], dict]:
-    """Classical upscaling and grayscale models (per channel) on colour photos at one factor.
-
-    Args:
-        photos: uint8 or float [-1, 1] (N, H, W, 3) photos, H and W divisible by ``factor``.
-        factor: 2 or 4.
-        models: ``{method name: SRRun or keras.Model}``, each applied with :func:`super_resolve_colour`.
-
-    Returns:
-        ``(rows, outputs)`` as :func:`evaluate_factor` (rows: method, psnr, ssim, seconds;
-        outputs: the enlarged photos, "low", "clean" and per-photo PSNRs under ``("psnr", method)``).
-    """
-    from prodimg_lib.data import degrade
-    from prodimg_lib.enhancement import classical
-
-    factor = _factor(factor)
-    clean = model_images(photos, "photos")
-    if clean.shape[-1] != 3:
-        raise ValueError(f"photos must be colour images (N, H, W, 3), got shape {clean.shape}")
-    low = degrade.downscale(clean, factor)
-    outputs: dict = {"low": low, "clean": clean}
-    rows = []
-    methods = {m: (lambda m=m: classical.upscale(low, factor, m)) for m in ("bicubic", "lanczos")}
-    methods.update({name: (lambda r=run: super_resolve_colour(r, low)) for name, run in (models or {}).items()})
-    for method, fn in methods.items():
-        start = time.perf_counter()
-        estimate = fn()
-        seconds = time.perf_counter() - start
-        scores = evaluate(clean, estimate)
-        outputs[method], outputs[("psnr", method)] = estimate, scores["psnr_per_image"]
-        rows.append(dict(method=method, psnr=scores["psnr"], ssim=scores["ssim"], seconds=seconds))
-    return rows, outputs
 
 
 # --- exercises -------------------------------------------------------------------------------

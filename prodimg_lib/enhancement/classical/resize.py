@@ -15,11 +15,45 @@ from prodimg_lib.data.pixels import (
 )
 from prodimg_lib.enhancement.classical.channels import channel_axis, per_image
 
-__all__ = ["UPSCALE_METHODS", "pillow_lanczos", "upscale", "unsharp_mask"]
+__all__ = ["UPSCALE_METHODS", "BICUBIC_A", "bicubic_kernel", "bicubic_taps", "pillow_lanczos", "upscale", "unsharp_mask"]
 
 
 # Our name -> the interpolation name of keras.ops.image.resize.
 UPSCALE_METHODS = {"nearest": "nearest", "bilinear": "bilinear", "bicubic": "bicubic", "lanczos": "lanczos3"}
+
+
+BICUBIC_A = -0.5  # Keys' cubic convolution parameter, as in TensorFlow, Pillow and MATLAB
+
+
+def bicubic_kernel(t, a: float = BICUBIC_A) -> np.ndarray:
+    """Keys' cubic convolution kernel k(t): the weight of an input pixel at distance t (in input pixels).
+
+    ``k(t) = (a + 2)|t|³ - (a + 3)|t|² + 1`` for |t| <= 1, ``a|t|³ - 5a|t|² + 8a|t| - 4a`` for
+    1 < |t| < 2, and 0 beyond; k(0) = 1 and k(±1) = k(±2) = 0, so the interpolation passes
+    through the input pixels. With a = -0.5 it reproduces quadratic ramps exactly.
+    """
+    t = np.abs(np.asarray(t, dtype=np.float64))
+    return np.where(t <= 1, (a + 2) * t**3 - (a + 3) * t**2 + 1,
+                    np.where(t < 2, a * t**3 - 5 * a * t**2 + 8 * a * t - 4 * a, 0.0))
+
+
+def bicubic_taps(factor: int) -> np.ndarray:
+    """The weights of bicubic enlargement by ``factor``, one row of 5 taps per output phase.
+
+    With half-pixel centres (TensorFlow's, Pillow's and OpenCV's convention) output pixel
+    ``p = factor * i + k`` of a row lies at input coordinate ``i + (k + 0.5) / factor - 0.5``;
+    its value is ``sum_t taps[k, t] * x[i + t - 2]`` over the input pixels i - 2 ... i + 2. So
+    bicubic enlargement is a fixed 5-tap filter per phase k, rows then columns: one convolution
+    with ``factor²`` outputs per input pixel followed by a pixel shuffle
+    (:func:`prodimg_lib.enhancement.models.sr.bicubic_upsample`).
+
+    Returns:
+        float64 (factor, 5); each row sums to 1.
+    """
+    factor = check_positive_int(factor, "factor")
+    offsets = (np.arange(factor) + 0.5) / factor - 0.5  # (factor,), in [-0.5, 0.5)
+    taps = bicubic_kernel(np.arange(-2, 3)[None, :] - offsets[:, None])
+    return taps / taps.sum(axis=1, keepdims=True)
 
 
 def pillow_lanczos(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:

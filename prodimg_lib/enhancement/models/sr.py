@@ -7,17 +7,24 @@ block of high-resolution (HR) pixels. All the convolutions therefore run on the 
 image, r² times cheaper than on the enlarged one, and the upsampling is learned.
 
 Output (``residual=True``, the default): the network predicts a *correction* that is added
-to the nearest-neighbour enlargement of the input (``UpSampling2D``, pixel replication), and
-the sum is clipped to [-1, 1]. The last convolution starts at zero, so an untrained model
-*is* pixel replication, already a sensible image, and training only has to learn the
-interpolation and the missing detail. ``residual=False`` ends in ``tanh`` instead, as the
-original ESPCN; it starts from a grey image and needs more training to get as far.
+to a fixed enlargement of the input, the *base*, and the sum is clipped to [-1, 1]. The last
+convolution starts at zero, so an untrained model *is* its base, already a sensible image, and
+training only has to learn the missing detail. ``residual=False`` ends in ``tanh`` instead, as
+the original ESPCN; it starts from a grey image and needs more training to get as far.
 
-Why nearest and not bicubic as the base: ``UpSampling2D(interpolation="bicubic")`` calls
-``keras.ops.image.resize`` with the input's *dynamic* size, and Keras 3.15 checks
-``size[0] <= 0`` in Python, which fails in graph mode (``predict``) once the model has seen
-two input sizes (spatial dimensions None). Pixel replication (``ops.repeat``) has no such
-problem, so the models stay fully convolutional; after a few epochs the base matters little.
+Two bases (``base=``):
+
+- ``"nearest"``: pixel replication (``UpSampling2D``); the network also has to learn the
+  interpolation. The Fashion-MNIST models use it.
+- ``"bicubic"``: bicubic interpolation written as a frozen convolution plus a pixel shuffle
+  (:func:`bicubic_upsample`), so an untrained model is bicubic and the network learns only what
+  bicubic misses. The photo models use it: on photos most areas are smooth, and there the
+  right correction is close to zero, which a zero-initialised layer starts from.
+
+(Not ``UpSampling2D(interpolation="bicubic")``: it calls ``keras.ops.image.resize`` with the
+input's *dynamic* size, and Keras 3.15 checks ``size[0] <= 0`` in Python, which fails in graph
+mode (``predict``) once the model has seen two input sizes. The convolution has no such problem,
+so the models stay fully convolutional.)
 
 Shapes: input (N, H, W, C) float in [-1, 1] with any H and W (the models are fully
 convolutional: ``input_shape = (None, None, C)``), output (N, H * factor, W * factor, C)
@@ -63,11 +70,13 @@ import numpy as np
 from keras import layers
 
 from prodimg_lib.data.pixels import check_positive_int
+from prodimg_lib.enhancement.classical.resize import bicubic_taps
 from prodimg_lib.enhancement.fit import clip_to_model_range
 
-__all__ = ["SR_FACTORS", "depth_to_space", "build_espcn", "build_edsr"]
+__all__ = ["SR_FACTORS", "SR_BASES", "depth_to_space", "bicubic_upsample", "build_espcn", "build_edsr"]
 
 SR_FACTORS = (2, 3, 4, 8)
+SR_BASES = ("nearest", "bicubic")  # what the correction of a residual model is added to
 
 
 def depth_to_space(x, block_size: int, name: str = "subpixel"):
@@ -113,17 +122,58 @@ def depth_to_space(x, block_size: int, name: str = "subpixel"):
     return out
 
 
-def _check_args(factor, channels, width) -> tuple[int, int, int]:
+def bicubic_upsample(x, factor: int, name: str = "bicubic"):
+    """Bicubic enlargement with standard layers: (N, H, W, C) -> (N, factor H, factor W, C).
+
+    Each output pixel is a fixed weighted sum of the 5 x 5 input pixels around it, with one set of
+    weights per position inside its factor x factor block
+    (:func:`prodimg_lib.enhancement.classical.resize.bicubic_taps`, rows times columns). So a frozen
+    ``Conv2D(C factor², 5, padding="same")`` computes all of them, and :func:`depth_to_space` puts
+    them in place. Inside the image this equals ``keras.ops.image.resize(..., "bicubic")``
+    (TensorFlow's bicubic) to float rounding; within 2 input pixels of the border the convolution
+    sees zeros where the resize repeats the edge pixel, so the two differ there (the tools extend
+    a photo by mirror symmetry before they apply a model; then the two differ in the outermost pixels only).
+
+    Args:
+        x: a Keras tensor (N, H, W, C) with a known channel count; H and W may be None.
+        factor: an integer >= 2.
+        name: prefix of the two layers' names.
+
+    Returns:
+        The Keras tensor (N, factor H, factor W, C).
+    """
+    r = check_positive_int(factor, "factor", low=2)
+    channels = x.shape[-1]
+    if channels is None:
+        raise ValueError("bicubic_upsample needs a known channel count")
+    conv = layers.Conv2D(channels * r * r, 5, padding="same", use_bias=False, trainable=False, name=f"{name}_taps")
+    phases = conv(x)
+    taps = bicubic_taps(r)
+    kernel = np.zeros((5, 5, channels, channels * r * r), dtype="float32")
+    for i in range(r):
+        for j in range(r):
+            for c in range(channels):
+                kernel[:, :, c, (i * r + j) * channels + c] = np.outer(taps[i], taps[j])
+    conv.set_weights([kernel])
+    return depth_to_space(phases, r, name=f"{name}_shuffle")
+
+
+def _check_args(factor, channels, width, base="nearest") -> tuple[int, int, int]:
     if isinstance(factor, bool) or factor not in SR_FACTORS:
         raise ValueError(f"factor must be one of {', '.join(map(str, SR_FACTORS))}, got {factor!r}")
+    if base not in SR_BASES:
+        raise ValueError(f"base must be one of {', '.join(map(repr, SR_BASES))}, got {base!r}")
     return int(factor), check_positive_int(channels, "channels"), check_positive_int(width, "width")
 
 
-def _output(inputs, correction, factor: int, residual: bool, channels: int):
-    """Nearest-neighbour enlargement + correction, clipped (``residual``), or tanh of the prediction."""
+def _output(inputs, correction, factor: int, residual: bool, channels: int, base: str = "nearest"):
+    """The base enlargement + correction, clipped (``residual``), or tanh of the prediction."""
     if not residual:
         return layers.Activation("tanh", name="output")(correction)
-    upsampled = layers.UpSampling2D(factor, interpolation="nearest", name="nearest")(inputs)
+    if base == "bicubic":
+        upsampled = bicubic_upsample(inputs, factor, name="bicubic")
+    else:
+        upsampled = layers.UpSampling2D(factor, interpolation="nearest", name="nearest")(inputs)
     total = layers.Add(name="add_detail")([upsampled, correction])
     return clip_to_model_range(total, name="output")
 
@@ -165,7 +215,8 @@ def _upsample_stages(factor: int) -> list[int]:
     return [3] if factor == 3 else [2] * (factor.bit_length() - 1)
 
 
-def build_edsr(factor: int, channels: int = 1, width: int = 64, blocks: int = 8, *, residual: bool = True):
+def build_edsr(factor: int, channels: int = 1, width: int = 64, blocks: int = 8, *, residual: bool = True,
+               base: str = "nearest"):
     """Build an EDSR-style residual super-resolution network (uncompiled, no batch normalisation).
 
     Args:
@@ -173,16 +224,18 @@ def build_edsr(factor: int, channels: int = 1, width: int = 64, blocks: int = 8,
         channels: C, 1 (grayscale) or 3 (colour).
         width: filters of every convolution in the body.
         blocks: number of residual blocks (>= 0).
-        residual: add the prediction to a nearest-neighbour enlargement and clip (default), or end in tanh.
+        residual: add the prediction to an enlargement of the input and clip (default), or end in tanh.
+        base: the enlargement a residual model adds its correction to, "nearest" or "bicubic"
+            (:data:`SR_BASES`, :func:`bicubic_upsample`).
 
     Returns:
         ``keras.Model`` named "edsr_x{factor}": (N, H, W, C) float32 in [-1, 1] ->
         (N, factor H, factor W, C) in [-1, 1].
 
     Raises:
-        ValueError: an unsupported factor, or a non-positive channel count, width or negative blocks.
+        ValueError: an unsupported factor or base, or a non-positive channel count, width or negative blocks.
     """
-    factor, channels, width = _check_args(factor, channels, width)
+    factor, channels, width = _check_args(factor, channels, width, base)
     blocks = check_positive_int(blocks, "blocks", low=0)
     inputs = keras.Input(shape=(None, None, channels), name="low_res")
     head = layers.Conv2D(width, 3, padding="same", name="head")(inputs)
@@ -196,4 +249,4 @@ def build_edsr(factor: int, channels: int = 1, width: int = 64, blocks: int = 8,
         x = depth_to_space(x, r, name=f"up{i}_subpixel")
     last_init = "zeros" if residual else "glorot_uniform"
     x = layers.Conv2D(channels, 3, padding="same", kernel_initializer=last_init, name="tail")(x)
-    return keras.Model(inputs, _output(inputs, x, factor, residual, channels), name=f"edsr_x{factor}")
+    return keras.Model(inputs, _output(inputs, x, factor, residual, channels, base), name=f"edsr_x{factor}")

@@ -1,0 +1,137 @@
+"""Image-to-image models applied to photos of any size: tiled prediction and colour handling.
+
+The enhancement models are fully convolutional and see one channel, in [-1, 1]. A photo is
+large, 8-bit and usually in colour, so:
+
+- :func:`tiled_predict` cuts an image into overlapping tiles (bounded memory for large photos),
+  runs the model on them in batches and keeps the centre of each tile, so that tile borders
+  leave no seams; the photo's own border is extended by mirror symmetry;
+- :func:`enhance_image` denoises and/or enlarges one uint8 photo: the denoiser on each colour
+  channel, the upscaler on each channel (``colour="rgb"``) or on the luma only, with the colour
+  differences enlarged by bicubic interpolation (``colour="luma"``, as super-resolution papers
+  measure: three times faster; :func:`prodimg_lib.data.pixels.rgb_to_ycbcr`). Denoising comes
+  before enlarging, so that the noise is not enlarged first.
+
+``prodimg enhance`` (:mod:`prodimg_lib.course.apply`) and the photo measurements of
+:mod:`prodimg_lib.experiments.sr_photos` both run these, so the numbers measured are the tool's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prodimg_lib.data.pixels import as_images, as_photo
+
+__all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "tiled_predict", "enhance_image"]
+
+COLOUR_MODES = ("rgb", "luma")
+# Input pixels of context around each tile of an upscaler: more than the course's EDSR models see
+# (a radius of about 12 input pixels: 11 convolutions at the input's size, the bicubic base's 2),
+# so that tiling gives exactly what the whole image at once would give, with no seams.
+UPSCALER_OVERLAP = 16
+
+
+def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
+    """Run an image-to-image model over one image of any size, tile by tile.
+
+    The image is first extended by ``overlap`` pixels on each side by mirror symmetry (the edge
+    pixel repeated, then the ones inside it: ``np.pad(..., mode="symmetric")``), the extension
+    that image resampling assumes; so an untrained model on a bicubic base
+    (:func:`prodimg_lib.enhancement.models.sr.bicubic_upsample`) gives bicubic interpolation
+    exactly, up to the image's border. The tiles are cut from the extended image.
+
+    Args:
+        model: maps (N, h, w, 1) in [-1, 1] to (N, h * factor, w * factor, 1) for any h, w.
+        image: float (H, W, 1) in [-1, 1].
+        factor: the model's upscaling factor (1 for a denoiser).
+        tile: tile size in input pixels, including the overlap on each side.
+        overlap: input pixels of context on each side of a tile that are computed but not kept.
+        batch_size: tiles per forward pass.
+
+    Returns:
+        float32 (H * factor, W * factor, 1) in [-1, 1].
+    """
+    import keras
+
+    batch, single = as_images(image, "image", channels=(1,))
+    if not single:
+        raise ValueError(f"image must be one image (H, W, 1), got a batch of shape {batch.shape}")
+    image = batch[0]
+    if not 0 <= overlap < tile // 2:
+        raise ValueError(f"overlap must be in [0, tile / 2), got overlap={overlap}, tile={tile}")
+    h, w, _ = image.shape
+    step = tile - 2 * overlap
+    rows, cols = -(-h // step), -(-w // step)
+    padded = np.pad(image, ((overlap, rows * step - h + overlap), (overlap, cols * step - w + overlap), (0, 0)), mode="symmetric")
+    origins = [(r * step, c * step) for r in range(rows) for c in range(cols)]
+    tiles = np.stack([padded[y:y + tile, x:x + tile] for y, x in origins])
+    # Direct calls rather than model.predict: the tile shape changes from image to image, and
+    # predict would compile a new graph function for every shape.
+    outputs = np.concatenate([keras.ops.convert_to_numpy(model(tiles[i:i + batch_size], training=False)).astype(np.float32)
+                              for i in range(0, len(tiles), batch_size)])
+    keep = slice(overlap * factor, (overlap + step) * factor)
+    result = np.empty((rows * step * factor, cols * step * factor, 1), dtype=np.float32)
+    for (y, x), out in zip(origins, outputs):
+        result[y * factor:(y + step) * factor, x * factor:(x + step) * factor] = out[keep, keep]
+    return np.clip(result[: h * factor, : w * factor], -1.0, 1.0)
+
+
+def _upscale_plane(upscaler, plane: np.ndarray, factor: int, tile: int) -> np.ndarray:
+    """One (H, W, 1) [-1, 1] plane enlarged by the upscaler, in tiles of ``tile`` input pixels (fewer per batch at x4)."""
+    return tiled_predict(upscaler, plane, factor, tile=tile, overlap=UPSCALER_OVERLAP, batch_size=max(1, 64 // factor**2))
+
+
+def _upscale_luma(rgb: np.ndarray, upscaler, factor: int, tile: int) -> np.ndarray:
+    """Enlarge (H, W, 3) [-1, 1] colour: the luma with the model, Cb and Cr with bicubic interpolation."""
+    from prodimg_lib.data.pixels import rgb_to_ycbcr, ycbcr_to_rgb
+    from prodimg_lib.enhancement.classical import upscale
+
+    ycc = rgb_to_ycbcr(rgb)
+    luma = _upscale_plane(upscaler, ycc[..., :1], factor, tile)
+    chroma = [upscale(np.clip(ycc[..., c:c + 1], -1.0, 1.0), factor, "bicubic") for c in (1, 2)]
+    return ycbcr_to_rgb(np.concatenate([luma, *chroma], axis=-1))
+
+
+def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128,
+                  colour: str = "rgb") -> np.ndarray:
+    """Denoise and/or upscale one photo with the given models.
+
+    Args:
+        pixels: uint8 (H, W, C) with C 1, 3, or 4 for RGBA (``photos.read_photo``); the alpha
+            channel is not denoised, and is enlarged with bicubic interpolation.
+        denoiser: a model (N, h, w, 1) -> same size, or None; applied to each channel.
+        upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
+        factor: the upscaler's factor.
+        tile: tile size of :func:`tiled_predict` in input pixels (at least 64 for the upscaler,
+            whose tiles overlap by :data:`UPSCALER_OVERLAP` pixels on each side).
+        colour: how the upscaler treats a colour photo (:data:`COLOUR_MODES`): "rgb", each
+            channel as a grayscale image, or "luma", the luma Y only, with the colour differences
+            Cb and Cr enlarged by bicubic interpolation. Grayscale photos are the same either way.
+
+    Returns:
+        uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
+    """
+    from PIL import Image
+
+    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
+
+    pixels = as_photo(pixels, "pixels", channels=(1, 3, 4))
+    if colour not in COLOUR_MODES:
+        raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
+    if pixels.shape[-1] == 4:
+        rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile, colour=colour)
+        alpha = Image.fromarray(pixels[..., 3])
+        if upscaler is not None:
+            alpha = alpha.resize((rgb.shape[1], rgb.shape[0]), Image.Resampling.BICUBIC)
+        return np.concatenate([rgb, np.asarray(alpha, dtype=np.uint8)[..., None]], axis=-1)
+    x = to_minus_one_one(pixels)
+    if denoiser is not None:
+        x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile) for c in range(x.shape[-1])], axis=-1)
+    if upscaler is not None:
+        tile = max(tile, 4 * UPSCALER_OVERLAP)
+        if colour == "luma" and x.shape[-1] == 3:
+            x = _upscale_luma(x, upscaler, factor, tile)
+        else:
+            x = np.concatenate([_upscale_plane(upscaler, x[..., c:c + 1], factor, tile) for c in range(x.shape[-1])],
+                               axis=-1)
+    return from_minus_one_one(x)
