@@ -10,7 +10,7 @@ from prodimg_lib.data import degrade, from_minus_one_one, to_minus_one_one
 from prodimg_lib.data.photos import DEMO_PHOTOS, HELD_OUT_PHOTOS, TRAINING_PHOTOS, skimage_photo
 from prodimg_lib.data.pixels import rgb_to_ycbcr, ycbcr_to_rgb
 from prodimg_lib.enhancement import classical
-from prodimg_lib.enhancement.classical.resize import bicubic_kernel, bicubic_taps
+from prodimg_lib.enhancement.classical.resize import bicubic_enlarge, bicubic_kernel, bicubic_taps
 from prodimg_lib.enhancement.models import sr
 from prodimg_lib.enhancement.photo import UPSCALER_OVERLAP, enhance_image, tiled_predict
 from prodimg_lib.experiments import sr_photos
@@ -36,11 +36,29 @@ def test_an_untrained_bicubic_base_model_is_bicubic_inside_the_image(factor, cha
     x = _images((2, 12, 10, channels)) * 0.5  # away from the clip at +-1
     model = sr.build_edsr(factor, channels, width=8, blocks=1, base="bicubic")
     out = keras.ops.convert_to_numpy(model(x))
-    reference = classical.upscale(x, factor, "bicubic")
+    reference = bicubic_enlarge(x, factor)
     inner = slice(2 * factor, -2 * factor)
     np.testing.assert_allclose(out[:, inner, inner], reference[:, inner, inner], atol=1e-5)
     assert np.abs(out - reference).max() > 1e-2  # the zero padding shows at the border
     assert not model.get_layer("bicubic_taps").trainable and model.get_layer("bicubic_shuffle").trainable is False
+
+
+@pytest.mark.parametrize("factor", [1, 2, 4])
+def test_bicubic_enlarge_is_the_same_on_every_backend_and_tensorflows_resize(factor):
+    x = _images((2, 9, 13, 3))
+    out = bicubic_enlarge(x, factor)
+    assert out.shape == (2, 9 * factor, 13 * factor, 3)
+    np.testing.assert_allclose(bicubic_enlarge(np.full((1, 5, 6, 1), 0.3), factor), 0.3)  # weights sum to 1, at the border too
+    ramp = np.tile(np.arange(12.0)[None, :, None], (12, 1, 1))[None] / 12
+    inner = slice(2 * factor, -2 * factor)  # a straight ramp stays straight inside the image
+    centres = (np.arange(12 * factor) + 0.5) / factor - 0.5
+    np.testing.assert_allclose(bicubic_enlarge(ramp, factor)[0, inner, inner, 0], np.tile(centres / 12, (12 * factor, 1))[inner, inner],
+                               atol=1e-12)
+    np.testing.assert_allclose(classical.upscale(np.clip(x, -0.5, 0.5), factor, "bicubic"),
+                               np.clip(bicubic_enlarge(np.clip(x, -0.5, 0.5), factor), -1, 1), atol=1e-6)
+    if keras.backend.backend() != "torch":  # PyTorch's own bicubic uses a = -0.75
+        resized = keras.ops.image.resize(x, (9 * factor, 13 * factor), interpolation="bicubic")
+        np.testing.assert_allclose(out, keras.ops.convert_to_numpy(resized), atol=1e-5)
 
 
 def test_the_bicubic_base_model_saves_and_loads_in_safe_mode(tmp_path):
@@ -157,22 +175,35 @@ def test_an_untrained_model_measures_as_bicubic_and_the_rows_say_everything():
 
 
 def test_colour_modes_of_enhance_image():
-    model = sr.build_espcn(2, 1, width=4)
-    pixels = np.random.default_rng(5).integers(0, 256, (10, 14, 3), dtype=np.uint8)
-    rgb = enhance_image(pixels, upscaler=model, factor=2, colour="rgb")
-    expected = np.concatenate([tiled_predict(model, to_minus_one_one(pixels[..., c:c + 1]), 2, overlap=UPSCALER_OVERLAP)
-                               for c in range(3)], axis=-1)
-    np.testing.assert_array_equal(rgb, from_minus_one_one(expected))
-    luma = enhance_image(pixels, upscaler=model, factor=2, colour="luma")
-    ycc = rgb_to_ycbcr(to_minus_one_one(pixels))
-    y = tiled_predict(model, ycc[..., :1], 2, overlap=UPSCALER_OVERLAP)
-    chroma = [classical.upscale(ycc[..., c:c + 1], 2, "bicubic") for c in (1, 2)]
-    np.testing.assert_array_equal(luma, from_minus_one_one(ycbcr_to_rgb(np.concatenate([y, *chroma], axis=-1))))
+    model = sr.build_edsr(2, 1, width=4, blocks=1, base="bicubic")  # untrained: bicubic, a linear map
+    pixels = np.random.default_rng(5).integers(40, 216, (40, 44, 3), dtype=np.uint8)
+    bicubic = from_minus_one_one(bicubic_enlarge(to_minus_one_one(pixels)[None], 2)[0])
+    inner = slice(4, -4)
+    for colour in ("rgb", "luma"):  # YCbCr is linear too, so luma mode of bicubic is bicubic of RGB
+        out = enhance_image(pixels, upscaler=model, factor=2, colour=colour)
+        assert out.shape == (80, 88, 3) and out.dtype == np.uint8
+        assert np.abs(out[inner, inner].astype(int) - bicubic[inner, inner]).max() <= 1
+    trained_like = sr.build_espcn(2, 1, width=4)  # pixel replication: the two modes now differ
+    rgb = enhance_image(pixels, upscaler=trained_like, factor=2, colour="rgb")
+    np.testing.assert_array_equal(rgb, np.repeat(np.repeat(pixels, 2, axis=0), 2, axis=1))
     gray = pixels[..., :1]
     np.testing.assert_array_equal(enhance_image(gray, upscaler=model, factor=2, colour="luma"),
                                   enhance_image(gray, upscaler=model, factor=2, colour="rgb"))
     with pytest.raises(ValueError, match="colour must be one of 'rgb', 'luma'"):
         enhance_image(pixels, upscaler=model, factor=2, colour="hsv")
+
+
+def test_the_photo_models_train_on_the_training_photos_only(monkeypatch):
+    seen = {}
+    real = sr_photos.photo_pairs
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sr_photos, "photo_pairs", spy)
+    sr_photos.train_photo_sr(4, get_profile("smoke", width=4), verbose=0, log=None)
+    assert seen.get("names", TRAINING_PHOTOS) == TRAINING_PHOTOS and seen["own_photos"] is None
 
 
 def test_train_photo_sr_smoke():
@@ -183,16 +214,16 @@ def test_train_photo_sr_smoke():
     assert out.shape == (1, 10, 12, 1)
 
 
-@pytest.mark.parametrize("factor", [2, 4])
-def test_tiles_overlap_enough_that_an_edsr_leaves_no_seams(factor):
+@pytest.mark.parametrize("factor, blocks", [(2, 4), (4, 4), (2, 8)])  # 8 blocks: the gpu profile's
+def test_tiles_overlap_enough_that_an_edsr_leaves_no_seams(factor, blocks):
     keras.utils.set_random_seed(1)
-    model = sr.build_edsr(factor, 1, width=4, blocks=4, base="bicubic")
+    model = sr.build_edsr(factor, 1, width=4, blocks=blocks, base="bicubic")
     tail = model.get_layer("tail")
     tail.set_weights([np.random.default_rng(2).normal(0, 0.3, w.shape).astype(np.float32) for w in tail.get_weights()])
     image = _images((150, 170, 1)) * 0.3
     whole = keras.ops.convert_to_numpy(model(image[None]))[0]
-    tiled = tiled_predict(model, image, factor, tile=64, overlap=UPSCALER_OVERLAP)  # 4 x 4 tiles
+    tiled = tiled_predict(model, image, factor, tile=80, overlap=UPSCALER_OVERLAP)  # 5 x 4 tiles
     inner = slice(UPSCALER_OVERLAP * factor, -UPSCALER_OVERLAP * factor)
     np.testing.assert_allclose(tiled[inner, inner], whole[inner, inner], atol=1e-5)
-    fewer = tiled_predict(model, image, factor, tile=64, overlap=4)
+    fewer = tiled_predict(model, image, factor, tile=80, overlap=4)
     assert np.abs(fewer[inner, inner] - whole[inner, inner]).max() > 1e-4  # too little context shows at the seams

@@ -40,10 +40,10 @@ DEMO_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")
 _DEMO_CLASSES = {"coffee": "cups", "chelsea": "cats", "astronaut": "astronauts", "rocket": "rockets"}
 _DEMO_CLOSEUPS = {"coffee": (slice(0, 400), slice(150, 440)), "rocket": (slice(110, 427), slice(255, 385))}
 
-# The course's held-out photographs (scikit-image's file names): every photo measurement of the
-# course (super-resolution, low light, denoising) is made on these, and no model or setting is
-# trained or tuned on them. A motion-blurred clock, a stereo pair of a motorcycle, a colour chart,
-# a stained tissue section, a brick wall and a page of text.
+# The course's held-out photographs (scikit-image's file names): the photo models (notebook 09) and
+# ``prodimg enhance`` are measured on these (notebooks 09 and 12, README), and no model or setting
+# is trained or tuned on them. A motion-blurred clock, a stereo pair of a motorcycle, a colour
+# wheel, a stained tissue section, a brick wall and a page of text.
 HELD_OUT_PHOTOS = ("clock_motion", "motorcycle_left", "motorcycle_right", "color", "ihc", "brick", "page")
 # The photographs the photo models are trained on: all of scikit-image's other photographs
 # (the four demo photos among them), none of the held-out ones.

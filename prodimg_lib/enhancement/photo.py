@@ -8,8 +8,8 @@ large, 8-bit and usually in colour, so:
   leave no seams; the photo's own border is extended by mirror symmetry;
 - :func:`enhance_image` denoises and/or enlarges one uint8 photo: the denoiser on each colour
   channel, the upscaler on each channel (``colour="rgb"``) or on the luma only, with the colour
-  differences enlarged by bicubic interpolation (``colour="luma"``, as super-resolution papers
-  measure: three times faster; :func:`prodimg_lib.data.pixels.rgb_to_ycbcr`). Denoising comes
+  differences enlarged by bicubic interpolation (``colour="luma"``, as SRCNN and ESPCN apply
+  their models: three times faster; :func:`prodimg_lib.data.pixels.rgb_to_ycbcr`). Denoising comes
   before enlarging, so that the noise is not enlarged first.
 
 ``prodimg enhance`` (:mod:`prodimg_lib.course.apply`) and the photo measurements of
@@ -26,19 +26,21 @@ __all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "tiled_predict", "enhance_image"]
 
 COLOUR_MODES = ("rgb", "luma")
 # Input pixels of context around each tile of an upscaler: more than the course's EDSR models see
-# (a radius of about 12 input pixels: 11 convolutions at the input's size, the bicubic base's 2),
-# so that tiling gives exactly what the whole image at once would give, with no seams.
-UPSCALER_OVERLAP = 16
+# (with 8 residual blocks, 19 3x3 convolutions at the input's size, plus the bicubic base's 2 and a
+# fraction for the convolutions after the enlargement), so that tiling gives what the whole image
+# at once would give, with no seams.
+UPSCALER_OVERLAP = 24
 
 
 def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
     """Run an image-to-image model over one image of any size, tile by tile.
 
     The image is first extended by ``overlap`` pixels on each side by mirror symmetry (the edge
-    pixel repeated, then the ones inside it: ``np.pad(..., mode="symmetric")``), the extension
-    that image resampling assumes; so an untrained model on a bicubic base
-    (:func:`prodimg_lib.enhancement.models.sr.bicubic_upsample`) gives bicubic interpolation
-    exactly, up to the image's border. The tiles are cut from the extended image.
+    pixel repeated, then the ones inside it: ``np.pad(..., mode="symmetric")``), which keeps
+    the picture smooth across its border; an untrained model on a bicubic base
+    (:func:`prodimg_lib.enhancement.models.sr.bicubic_upsample`) then gives bicubic
+    interpolation inside the image and almost exactly at its border (a PSNR within 0.02 dB of
+    bicubic's on photos). The tiles are cut from the extended image.
 
     Args:
         model: maps (N, h, w, 1) in [-1, 1] to (N, h * factor, w * factor, 1) for any h, w.
@@ -102,7 +104,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
         denoiser: a model (N, h, w, 1) -> same size, or None; applied to each channel.
         upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
         factor: the upscaler's factor.
-        tile: tile size of :func:`tiled_predict` in input pixels (at least 64 for the upscaler,
+        tile: tile size of :func:`tiled_predict` in input pixels (at least 144 for the upscaler,
             whose tiles overlap by :data:`UPSCALER_OVERLAP` pixels on each side).
         colour: how the upscaler treats a colour photo (:data:`COLOUR_MODES`): "rgb", each
             channel as a grayscale image, or "luma", the luma Y only, with the colour differences
@@ -128,7 +130,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
     if denoiser is not None:
         x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile) for c in range(x.shape[-1])], axis=-1)
     if upscaler is not None:
-        tile = max(tile, 4 * UPSCALER_OVERLAP)
+        tile = max(tile, 6 * UPSCALER_OVERLAP)
         if colour == "luma" and x.shape[-1] == 3:
             x = _upscale_luma(x, upscaler, factor, tile)
         else:

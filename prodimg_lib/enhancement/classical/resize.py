@@ -15,7 +15,8 @@ from prodimg_lib.data.pixels import (
 )
 from prodimg_lib.enhancement.classical.channels import channel_axis, per_image
 
-__all__ = ["UPSCALE_METHODS", "BICUBIC_A", "bicubic_kernel", "bicubic_taps", "pillow_lanczos", "upscale", "unsharp_mask"]
+__all__ = ["UPSCALE_METHODS", "BICUBIC_A", "bicubic_kernel", "bicubic_taps", "bicubic_enlarge", "pillow_lanczos", "upscale",
+           "unsharp_mask"]
 
 
 # Our name -> the interpolation name of keras.ops.image.resize.
@@ -56,6 +57,39 @@ def bicubic_taps(factor: int) -> np.ndarray:
     return taps / taps.sum(axis=1, keepdims=True)
 
 
+def _enlarge_axis(x: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
+    """Bicubic enlargement of ``x`` along ``axis`` by ``len(taps)``; taps outside the image left out, the rest rescaled."""
+    factor, n = len(taps), x.shape[axis]
+    x = np.moveaxis(x, axis, -1)
+    pad = [(0, 0)] * (x.ndim - 1) + [(2, 2)]
+    padded, inside = np.pad(x, pad), np.pad(np.ones(n), (2, 2))
+    out = np.empty(x.shape[:-1] + (n * factor,), dtype=np.float64)
+    for k in range(factor):
+        total = sum(taps[k, t] * padded[..., t:t + n] for t in range(5))
+        weight = sum(taps[k, t] * inside[t:t + n] for t in range(5))
+        out[..., k::factor] = total / weight
+    return np.moveaxis(out, -1, axis)
+
+
+def bicubic_enlarge(images, factor: int) -> np.ndarray:
+    """Bicubic enlargement by an integer factor, in NumPy: the same numbers on every backend.
+
+    Rows then columns, each output pixel the :func:`bicubic_taps` sum of the 5 input pixels around
+    it; at the border the taps that fall outside the image are left out and the others rescaled
+    to sum to 1 (as ``tf.image.resize`` does). Inside the image this is
+    :func:`prodimg_lib.enhancement.models.sr.bicubic_upsample` exactly.
+
+    Args:
+        images: float (N, H, W, C).
+        factor: integer >= 1.
+
+    Returns:
+        float64 (N, H * factor, W * factor, C), not clipped.
+    """
+    taps = bicubic_taps(factor)
+    return _enlarge_axis(_enlarge_axis(np.asarray(images, dtype=np.float64), taps, 1), taps, 2)
+
+
 def pillow_lanczos(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Lanczos (a = 3) resize with Pillow, channel by channel in 32-bit float mode ("F")."""
     from PIL import Image
@@ -72,11 +106,12 @@ def pillow_lanczos(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def upscale(images, factor: int = 2, method: str = "bicubic") -> np.ndarray:
     """Enlarge images by an integer factor with a classical interpolation (the super-resolution baseline).
 
-    Uses ``keras.ops.image.resize`` (on TensorFlow: ``tf.image.resize``, with half-pixel
-    centres). Its interpolations: "nearest", "bilinear", "bicubic" (Keys cubic, a = -0.5),
-    "lanczos3"/"lanczos5" (TensorFlow, JAX, NumPy backends; not PyTorch, where Pillow's Lanczos
-    is used instead) and "area" (TensorFlow only, for shrinking). Antialiasing only matters
-    when shrinking, so it is off here. Bicubic and Lanczos overshoot at sharp edges (ringing);
+    "bicubic" is :func:`bicubic_enlarge` (Keys cubic, a = -0.5, half-pixel centres), in NumPy, so
+    that the baseline is the same on every backend (PyTorch's own bicubic uses a = -0.75). The
+    others use ``keras.ops.image.resize`` (on TensorFlow: ``tf.image.resize``, with half-pixel
+    centres): "nearest", "bilinear" and "lanczos3" (TensorFlow, JAX, NumPy backends; not
+    PyTorch, where Pillow's Lanczos is used instead). Antialiasing only matters when shrinking,
+    so it is off here. Bicubic and Lanczos overshoot at sharp edges (ringing);
     the result is clipped to [-1, 1].
 
     Args:
@@ -94,7 +129,9 @@ def upscale(images, factor: int = 2, method: str = "bicubic") -> np.ndarray:
         raise ValueError(f"unknown upscaling method {method!r}; choose one of {', '.join(UPSCALE_METHODS)}")
     factor = check_positive_int(factor, "factor")
     size = (x.shape[1] * int(factor), x.shape[2] * int(factor))
-    if method == "lanczos" and keras.backend.backend() == "torch":
+    if method == "bicubic":
+        out = bicubic_enlarge(x, factor)
+    elif method == "lanczos" and keras.backend.backend() == "torch":
         out = pillow_lanczos(x, size)
     else:
         out = keras.ops.convert_to_numpy(keras.ops.image.resize(

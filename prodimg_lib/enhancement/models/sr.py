@@ -79,7 +79,7 @@ SR_FACTORS = (2, 3, 4, 8)
 SR_BASES = ("nearest", "bicubic")  # what the correction of a residual model is added to
 
 
-def depth_to_space(x, block_size: int, name: str = "subpixel"):
+def depth_to_space(x, block_size: int, name: str = "subpixel", dtype=None):
     """Sub-pixel rearrangement with a standard layer: (N, H, W, C r²) -> (N, rH, rW, C).
 
     Each group of r² channels of an input pixel becomes an r x r block of output pixels, in
@@ -99,6 +99,7 @@ def depth_to_space(x, block_size: int, name: str = "subpixel"):
         x: a Keras tensor (N, H, W, C r²), H and W may be None.
         block_size: r, an integer >= 2.
         name: the layer's name.
+        dtype: the layer's dtype policy (None: the global one).
 
     Returns:
         The Keras tensor (N, rH, rW, C).
@@ -111,7 +112,8 @@ def depth_to_space(x, block_size: int, name: str = "subpixel"):
     if channels_in is None or channels_in % (r * r):
         raise ValueError(f"depth_to_space({r}) needs a known channel count divisible by {r * r}, got {channels_in}")
     channels = channels_in // (r * r)
-    layer = layers.Conv2DTranspose(channels, r, strides=r, padding="valid", use_bias=False, trainable=False, name=name)
+    layer = layers.Conv2DTranspose(channels, r, strides=r, padding="valid", use_bias=False, trainable=False, name=name,
+                                   dtype=dtype)
     out = layer(x)
     kernel = np.zeros(tuple(layer.kernel.shape), dtype="float32")  # (r, r, C, C r²)
     for i in range(r):
@@ -129,10 +131,13 @@ def bicubic_upsample(x, factor: int, name: str = "bicubic"):
     weights per position inside its factor x factor block
     (:func:`prodimg_lib.enhancement.classical.resize.bicubic_taps`, rows times columns). So a frozen
     ``Conv2D(C factor², 5, padding="same")`` computes all of them, and :func:`depth_to_space` puts
-    them in place. Inside the image this equals ``keras.ops.image.resize(..., "bicubic")``
-    (TensorFlow's bicubic) to float rounding; within 2 input pixels of the border the convolution
-    sees zeros where the resize repeats the edge pixel, so the two differ there (the tools extend
-    a photo by mirror symmetry before they apply a model; then the two differ in the outermost pixels only).
+    them in place. Inside the image this equals
+    :func:`prodimg_lib.enhancement.classical.resize.bicubic_enlarge` (and TensorFlow's bicubic) to
+    float rounding; within 2 input pixels of the border the convolution sees zeros where
+    ``bicubic_enlarge`` leaves those taps out and rescales the others, so the two differ there
+    (the tools extend a photo by mirror symmetry before they apply a model, and then they differ
+    only slightly, in the outermost pixels). The layers compute in float32 whatever the global
+    dtype policy, so that the base stays bicubic under mixed precision.
 
     Args:
         x: a Keras tensor (N, H, W, C) with a known channel count; H and W may be None.
@@ -146,7 +151,8 @@ def bicubic_upsample(x, factor: int, name: str = "bicubic"):
     channels = x.shape[-1]
     if channels is None:
         raise ValueError("bicubic_upsample needs a known channel count")
-    conv = layers.Conv2D(channels * r * r, 5, padding="same", use_bias=False, trainable=False, name=f"{name}_taps")
+    conv = layers.Conv2D(channels * r * r, 5, padding="same", use_bias=False, trainable=False, name=f"{name}_taps",
+                         dtype="float32")
     phases = conv(x)
     taps = bicubic_taps(r)
     kernel = np.zeros((5, 5, channels, channels * r * r), dtype="float32")
@@ -155,7 +161,7 @@ def bicubic_upsample(x, factor: int, name: str = "bicubic"):
             for c in range(channels):
                 kernel[:, :, c, (i * r + j) * channels + c] = np.outer(taps[i], taps[j])
     conv.set_weights([kernel])
-    return depth_to_space(phases, r, name=f"{name}_shuffle")
+    return depth_to_space(phases, r, name=f"{name}_shuffle", dtype="float32")
 
 
 def _check_args(factor, channels, width, base="nearest") -> tuple[int, int, int]:
@@ -170,11 +176,12 @@ def _output(inputs, correction, factor: int, residual: bool, channels: int, base
     """The base enlargement + correction, clipped (``residual``), or tanh of the prediction."""
     if not residual:
         return layers.Activation("tanh", name="output")(correction)
-    if base == "bicubic":
+    if base == "bicubic":  # in float32 (also under mixed precision), then the correction is added in float32
         upsampled = bicubic_upsample(inputs, factor, name="bicubic")
+        total = layers.Add(name="add_detail", dtype="float32")([upsampled, correction])
     else:
         upsampled = layers.UpSampling2D(factor, interpolation="nearest", name="nearest")(inputs)
-    total = layers.Add(name="add_detail")([upsampled, correction])
+        total = layers.Add(name="add_detail")([upsampled, correction])
     return clip_to_model_range(total, name="output")
 
 
