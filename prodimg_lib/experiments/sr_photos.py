@@ -56,7 +56,7 @@ def photo_sr_settings(profile, factor: int) -> dict:
     """The training settings of one photo upscaler under a run profile.
 
     - pairs: 800 crops per training photo with the full data (11,200 in all), 8 without;
-    - epochs: 4 under ``cpu`` (about 60 s each on 2 cores, so that a time budget can stop between
+    - epochs: 4 under ``cpu`` (70 to 90 s each on 2 cores, so that a time budget can stop between
       them), 20 under ``gpu``, 1 under ``smoke``;
     - EDSR, ``width = profile.width`` (32 under cpu), 4 residual blocks (8 from width 64), bicubic base;
     - Adam at 1e-3 with cosine decay, batches of 16, L1 loss (it keeps edges a little crisper
