@@ -101,21 +101,30 @@ def test_sharpening_is_tuned_on_the_given_images(sample):
 def test_benchmark_rows_on_tiny_data(sample, monkeypatch):
     tiny = data.FashionMNIST(sample.x_train[:96], sample.y_train[:96], sample.x_test[:12], sample.y_test[:12])
     monkeypatch.setattr(recipe, "SHARPEN_GRID", {"radius": [1.0], "amount": [0.5]})
-    evaluate = sr_photos.evaluate_held_out
-    monkeypatch.setattr(sr_photos, "evaluate_held_out", lambda *a, **k: evaluate(*a, names=("page", "ihc"), **k))
     lines = []
     rows = recipe.benchmark(tiny, TINY, log=lines.append)
     tasks = [r["task"] for r in rows]
-    assert tasks == (["super_resolution_x2"] * 6 + ["super_resolution_photos_x2"] * 2
-                     + ["super_resolution_x4"] * 6 + ["super_resolution_photos_x4"] * 2)
-    fashion = [r for r in rows if "photos" not in r["task"]]
-    assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 and r["seconds"] >= 0 for r in fashion)
+    assert tasks == ["super_resolution_x2"] * 6 + ["super_resolution_x4"] * 6
+    assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 and r["seconds"] >= 0 for r in rows)
     learned = [r for r in rows if r["method"] in ("ESPCN", "EDSR")]
     assert len(learned) == 4 and all("gain_db" in r and r["train_seconds"] > 0 for r in learned)
-    photo_rows = [r for r in rows if r["task"] == "super_resolution_photos_x4"]
-    assert [r["downscaling"] for r in photo_rows] == ["bicubic", "area"]
-    assert all(r["method"] == "EDSR (Fashion-MNIST) (rgb)" and r["worst"] in ("page", "ihc") for r in photo_rows)
     assert any("unsharp mask tuned" in line for line in lines)
+
+
+def test_the_photo_benchmark_puts_the_fashion_mnist_edsr_beside_the_photo_models(sample, monkeypatch):
+    tiny = data.FashionMNIST(sample.x_train[:96], sample.y_train[:96], sample.x_test[:12], sample.y_test[:12])
+    evaluate = sr_photos.evaluate_held_out
+    monkeypatch.setattr(sr_photos, "evaluate_held_out", lambda *a, **k: evaluate(*a, names=("page", "ihc"), **k))
+    rows = sr_photos.benchmark(tiny, TINY, log=None)
+    tasks = [r["task"] for r in rows]
+    assert tasks == ["photo_sr_x2"] * 8 + ["photo_sr_x2_per_photo"] * 4 + ["photo_sr_x4"] * 8
+    photo_rows = [r for r in rows if r["task"] == "photo_sr_x4"]
+    assert [r["downscaling"] for r in photo_rows] == ["bicubic"] * 4 + ["area"] * 4
+    assert [r["method"] for r in photo_rows[:4]] == ["lanczos", "EDSR (Fashion-MNIST) (rgb)", "EDSR (rgb)", "EDSR (luma)"]
+    assert all(r["worst"] in ("page", "ihc") and np.isfinite(r["gain_db"]) for r in photo_rows)
+    assert all(r["train_seconds"] > 0 for r in photo_rows if r["method"] != "lanczos")
+    per_photo = [r for r in rows if r["task"] == "photo_sr_x2_per_photo"]
+    assert {(r["photo"], r["downscaling"]) for r in per_photo} == {(p, d) for p in ("page", "ihc") for d in ("bicubic", "area")}
 
 
 def test_a_time_budget_ends_training_after_whole_epochs_and_the_log_says_so(sample):

@@ -286,18 +286,35 @@ def summarise(rows: list[dict], methods) -> list[dict]:
 
 
 def benchmark(fm, profile, *, log=print) -> list[dict]:
-    """Train the x2 and x4 photo upscalers and measure them on the held-out photos (``fm`` is not used).
+    """Train the x2 and x4 photo upscalers and measure them on the held-out photos, beside the Fashion-MNIST EDSR.
+
+    Args:
+        fm: ``data.FashionMNIST`` (uint8): the Fashion-MNIST EDSR of notebook 09 is trained on it
+            (:func:`prodimg_lib.experiments.super_resolution.train_sr`), to show what a model
+            trained on other images does to photos.
+        profile: the run profile.
+        log: progress lines.
 
     Returns:
-        The rows of :func:`summarise` (task ``photo_sr_x{factor}``) and, for x2, one row per
-        photo and downscaling (task ``photo_sr_x2_per_photo``, gains over bicubic).
+        The rows of :func:`summarise` (task ``photo_sr_x{factor}``, with the training seconds of
+        the model) and, for x2, one row per photo and downscaling (task ``photo_sr_x2_per_photo``,
+        gains over bicubic).
     """
+    from prodimg_lib.experiments import super_resolution
+
+    fit, held = super_resolution.split_held_out(fm.x_train)
     rows = []
     for factor in PHOTO_FACTORS:
         run = train_photo_sr(factor, profile, verbose=0, log=log)
+        fashion = super_resolution.train_sr(fit, factor, "edsr", profile, validation=held, verbose=0, log=log)
         per_photo, _ = evaluate_held_out({"EDSR": run}, factor)
-        methods = ["lanczos", "EDSR (rgb)", "EDSR (luma)"]
-        rows += [dict(task=f"photo_sr_x{factor}", train_seconds=round(run.seconds, 1), **r)
+        fashion_rows, _ = evaluate_held_out({"EDSR (Fashion-MNIST)": fashion}, factor, colours=("rgb",))
+        fashion_psnr = {(r["photo"], r["downscaling"]): r["EDSR (Fashion-MNIST) (rgb)"] for r in fashion_rows}
+        for row in per_photo:
+            row["EDSR (Fashion-MNIST) (rgb)"] = fashion_psnr[row["photo"], row["downscaling"]]
+        methods = ["lanczos", "EDSR (Fashion-MNIST) (rgb)", "EDSR (rgb)", "EDSR (luma)"]
+        seconds = {"EDSR (Fashion-MNIST) (rgb)": fashion.seconds, "EDSR (rgb)": run.seconds, "EDSR (luma)": run.seconds}
+        rows += [dict(task=f"photo_sr_x{factor}", train_seconds=round(seconds.get(r["method"], 0.0), 1), **r)
                  for r in summarise(per_photo, methods)]
         if factor == 2:
             rows += [dict(task="photo_sr_x2_per_photo", photo=r["photo"], downscaling=r["downscaling"],

@@ -43,7 +43,7 @@ from typing import Callable
 import numpy as np
 
 from prodimg_lib.data.pixels import check_positive_int
-from prodimg_lib.experiments import sr_photos, tuning
+from prodimg_lib.experiments import tuning
 from prodimg_lib.experiments.common import TrainedRun, model_images, model_of, split_held_out, train_run
 
 __all__ = [
@@ -302,8 +302,8 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
 
     Trained on the training split minus its last 500 images (held out: validation loss and
     tuning of the unsharp mask), evaluated on *all* test images (10,000 with the full data).
-    Then the transfer to photographs: the Fashion-MNIST EDSR, per channel, on the held-out
-    photos (:func:`.sr_photos.evaluate_held_out`; the photo models are the benchmark task ``sr_photos``).
+    (The Fashion-MNIST EDSR on photographs is measured by the benchmark task ``sr_photos``,
+    :func:`prodimg_lib.experiments.sr_photos.benchmark`.)
 
     Args:
         fm: ``data.FashionMNIST`` (uint8), e.g. ``data.load_for_profile(profile)``.
@@ -313,9 +313,7 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
     Returns:
         One dict per (task, method): task ("super_resolution_x2", "super_resolution_x4"), method,
         psnr, ssim, seconds (to enlarge the test images), plus params for the tuned sharpening,
-        train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR; and
-        per factor the rows of :func:`.sr_photos.summarise` for the Fashion-MNIST EDSR on the
-        held-out photos (task "super_resolution_photos_x2", "..._x4").
+        train_seconds and gain_db (over bicubic) for the learned models, target_db for EDSR.
     """
     fit, held = split_held_out(fm.x_train)
     rows = []
@@ -326,10 +324,6 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
         runs = [train_sr(fit, factor, arch, profile, validation=held, verbose=0, log=log) for arch in ARCHITECTURES]
         factor_rows, _ = evaluate_factor(fm.x_test, factor, runs, sharpen_params=sharpen.params, log=log)
         rows += [dict(task=f"super_resolution_x{factor}", **row) for row in factor_rows]
-        edsr = next(run for run in runs if run.settings["architecture"] == "edsr")
-        photo_rows, _ = sr_photos.evaluate_held_out({"EDSR (Fashion-MNIST)": edsr}, factor, colours=("rgb",))
-        rows += [dict(task=f"super_resolution_photos_x{factor}", **row)
-                 for row in sr_photos.summarise(photo_rows, ["EDSR (Fashion-MNIST) (rgb)"])]
     return rows
 
 
