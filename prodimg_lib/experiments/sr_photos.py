@@ -93,8 +93,10 @@ def _luma_planes(photos) -> list[np.ndarray]:
 
 
 def _quantise(x: np.ndarray) -> np.ndarray:
-    """Round [-1, 1] values to the 256 levels of an 8-bit image."""
-    return (np.round((np.clip(x, -1.0, 1.0) + 1.0) * 127.5) / 127.5 - 1.0).astype(np.float32)
+    """Round [-1, 1] values to the 256 levels of an 8-bit image (float32, still in [-1, 1])."""
+    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
+
+    return to_minus_one_one(from_minus_one_one(x))
 
 
 def photo_pairs(factor: int, per_photo: int, *, names=TRAINING_PHOTOS, own_photos=None, patch: int | None = None,
@@ -215,12 +217,6 @@ def shrink_photo(pixels, factor: int, method: str = "bicubic") -> tuple[np.ndarr
     return original, from_minus_one_one(degrade.downscale(to_minus_one_one(original), factor, method))
 
 
-def _psnr8(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """PSNR of two uint8 images in dB (peak 255), over all pixels and channels."""
-    mse = np.mean((reference.astype(np.float64) - estimate.astype(np.float64)) ** 2)
-    return float(10.0 * np.log10(255.0**2 / mse)) if mse > 0 else float("inf")
-
-
 def evaluate_held_out(models: dict, factor: int, *, names=HELD_OUT_PHOTOS, downscalings=DOWNSCALINGS,
                       colours=("rgb", "luma"), keep_outputs: bool = False) -> tuple[list[dict], dict]:
     """Classical and learned enlargement of the held-out photos, each at its own size.
@@ -243,6 +239,7 @@ def evaluate_held_out(models: dict, factor: int, *, names=HELD_OUT_PHOTOS, downs
     from prodimg_lib.data import from_minus_one_one, to_minus_one_one
     from prodimg_lib.enhancement.classical import upscale
     from prodimg_lib.enhancement.photo import COLOUR_MODES, enhance_image
+    from prodimg_lib.evaluation.image_quality import psnr
     from prodimg_lib.experiments.common import model_of
 
     factor = _photo_factor(factor)
@@ -265,7 +262,8 @@ def evaluate_held_out(models: dict, factor: int, *, names=HELD_OUT_PHOTOS, downs
                     images[f"{label} ({colour})"] = enhance_image(small, upscaler=model_of(model), factor=factor,
                                                                    colour=colour)
                     row[f"{label} ({colour}) seconds"] = time.perf_counter() - start
-            row.update({m: _psnr8(original, image) for m, image in images.items()})
+            reference = to_minus_one_one(original)
+            row.update({m: psnr(reference, to_minus_one_one(image)) for m, image in images.items()})
             rows.append(row)
             if keep_outputs:
                 outputs[name, method] = dict(original=original, small=small, **images)
@@ -307,11 +305,7 @@ def benchmark(fm, profile, *, log=print) -> list[dict]:
     for factor in PHOTO_FACTORS:
         run = train_photo_sr(factor, profile, verbose=0, log=log)
         fashion = super_resolution.train_sr(fit, factor, "edsr", profile, validation=held, verbose=0, log=log)
-        per_photo, _ = evaluate_held_out({"EDSR": run}, factor)
-        fashion_rows, _ = evaluate_held_out({"EDSR (Fashion-MNIST)": fashion}, factor, colours=("rgb",))
-        fashion_psnr = {(r["photo"], r["downscaling"]): r["EDSR (Fashion-MNIST) (rgb)"] for r in fashion_rows}
-        for row in per_photo:
-            row["EDSR (Fashion-MNIST) (rgb)"] = fashion_psnr[row["photo"], row["downscaling"]]
+        per_photo, _ = evaluate_held_out({"EDSR": run, "EDSR (Fashion-MNIST)": fashion}, factor)
         methods = ["lanczos", "EDSR (Fashion-MNIST) (rgb)", "EDSR (rgb)", "EDSR (luma)"]
         seconds = {"EDSR (Fashion-MNIST) (rgb)": fashion.seconds, "EDSR (rgb)": run.seconds, "EDSR (luma)": run.seconds}
         rows += [dict(task=f"photo_sr_x{factor}", train_seconds=round(seconds.get(r["method"], 0.0), 1), **r)
