@@ -41,13 +41,13 @@ import numpy as np
 
 from prodimg_lib.data.photos import HELD_OUT_PHOTOS, TRAINING_PHOTOS, skimage_photo
 from prodimg_lib.data.pixels import as_photo, check_positive_int, check_scalar
+from prodimg_lib.experiments.photo_crops import PHOTO_SCALES, photo_crops, quantise
 
 __all__ = ["PHOTO_FACTORS", "PATCH_SIZE", "PHOTO_SCALES", "DOWNSCALINGS", "photo_sr_settings", "photo_pairs",
            "train_photo_sr", "shrink_photo", "evaluate_held_out", "summarise", "benchmark"]
 
 PHOTO_FACTORS = (2, 4)
 PATCH_SIZE = {2: 64, 4: 96}  # the originals' crop size: inputs of 32 x 32 (x2) and 24 x 24 (x4)
-PHOTO_SCALES = (1.0, 0.7, 0.5)  # each training photo at its own size and shrunk, for detail at several scales
 DOWNSCALINGS = ("bicubic", "area")  # how the small copies are made (prodimg_lib.data.degrade.downscale)
 DEGRADED_SHARE = 0.3  # of the training pairs: half of them from a blurred original, half saved as JPEG
 
@@ -80,33 +80,13 @@ def _photo_factor(factor) -> int:
     return int(factor)
 
 
-def _luma_planes(photos) -> list[np.ndarray]:
-    """The luma of each uint8 photo (H, W, 1 or 3) as float64 (H, W) in [-1, 1]."""
-    from prodimg_lib.data import to_minus_one_one
-    from prodimg_lib.data.pixels import rgb_to_ycbcr
-
-    planes = []
-    for pixels in photos:
-        x = to_minus_one_one(as_photo(pixels, "photo")).astype(np.float64)
-        planes.append((rgb_to_ycbcr(x)[..., 0] if x.shape[-1] == 3 else x[..., 0]).astype(np.float64))
-    return planes
-
-
-def _quantise(x: np.ndarray) -> np.ndarray:
-    """Round [-1, 1] values to the 256 levels of an 8-bit image (float32, still in [-1, 1])."""
-    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
-
-    return to_minus_one_one(from_minus_one_one(x))
-
-
 def photo_pairs(factor: int, per_photo: int, *, names=TRAINING_PHOTOS, own_photos=None, patch: int | None = None,
                 degraded: float = DEGRADED_SHARE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Training pairs (small, original) for a photo upscaler, from the luma of photographs.
 
-    Each photo (by name from scikit-image, plus ``own_photos``) is taken at the sizes
-    :data:`PHOTO_SCALES` (Lanczos), ``per_photo`` crops of ``patch`` x ``patch`` are cut at random
-    (a third at each size; sizes smaller than a crop are left out), each turned by a random
-    multiple of 90 degrees and flipped half of the time. The small copy is made by
+    The originals are :func:`prodimg_lib.experiments.photo_crops.photo_crops`: ``per_photo`` random
+    crops of ``patch`` x ``patch`` of each photo (by name from scikit-image, plus ``own_photos``) at
+    the sizes :data:`PHOTO_SCALES`, turned and flipped, rounded to 8 bits. The small copy is made by
     :func:`prodimg_lib.data.degrade.downscale` with "area" or "bicubic" (half each), from the
     original blurred a little first (sigma 0.3 to 0.8 pixels) for ``degraded / 2`` of the pairs,
     rounded to 8 bits, and saved as a JPEG of quality 75 to 95 for another ``degraded / 2``.
@@ -129,40 +109,19 @@ def photo_pairs(factor: int, per_photo: int, *, names=TRAINING_PHOTOS, own_photo
         ValueError: a held-out photo among ``names``, bad sizes, or no photo large enough for one crop.
     """
     from prodimg_lib.data import degrade
-    from prodimg_lib.enhancement.classical.resize import pillow_lanczos
 
     factor = _photo_factor(factor)
-    per_photo = check_positive_int(per_photo, "per_photo")
     patch = PATCH_SIZE[factor] if patch is None else check_positive_int(patch, "patch", low=factor)
     if patch % factor:
         raise ValueError(f"patch ({patch}) must be a multiple of the factor ({factor})")
     degraded = check_scalar(degraded, "degraded", low=0.0, high=1.0)
-    held = [n for n in names if n in HELD_OUT_PHOTOS]
-    if held:
-        raise ValueError(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} held out for measurement: "
-                         "never train on the held-out photos")
-    photos = [skimage_photo(n) for n in names] + list(own_photos if own_photos is not None else [])
     rng = np.random.default_rng(seed)
-    crops = []
-    for plane in _luma_planes(photos):
-        sizes = [plane.shape if s == 1 else (round(plane.shape[0] * s), round(plane.shape[1] * s)) for s in PHOTO_SCALES]
-        sizes = [size for size in sizes if min(size) >= patch]
-        for k, size in enumerate(sizes):
-            image = plane if size == plane.shape else pillow_lanczos(plane[None, ..., None], size)[0, ..., 0]
-            count = per_photo // len(sizes) + (k < per_photo % len(sizes))
-            rows = rng.integers(0, size[0] - patch + 1, count)
-            cols = rng.integers(0, size[1] - patch + 1, count)
-            for r, c in zip(rows, cols):
-                crop = np.rot90(image[r:r + patch, c:c + patch], int(rng.integers(4)))
-                crops.append(np.clip(crop[:, ::-1] if rng.random() < 0.5 else crop, -1.0, 1.0))
-    if not crops:
-        raise ValueError(f"no photo is at least {patch} x {patch} pixels: nothing to train on")
-    high = _quantise(np.stack(crops)[..., None])  # the originals, as 8-bit photos
+    high = photo_crops(per_photo, patch, names=names, own_photos=own_photos, rng=rng)  # the originals, as 8-bit photos
     low = np.empty((len(high), patch // factor, patch // factor, 1), dtype=np.float32)
     for i, original in enumerate(high):
         kind = rng.random()
         source = degrade.blur(original, float(rng.uniform(0.3, 0.8))) if kind < degraded / 2 else original
-        small = _quantise(degrade.downscale(source, factor, DOWNSCALINGS[int(rng.integers(2))]))
+        small = quantise(degrade.downscale(source, factor, DOWNSCALINGS[int(rng.integers(2))]))
         low[i] = degrade.jpeg(small, int(rng.integers(75, 96))) if degraded / 2 <= kind < degraded else small
     return low, high
 
