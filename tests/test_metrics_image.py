@@ -164,3 +164,17 @@ def test_ssim_needs_images_at_least_as_large_as_its_window():
     small = _random((2, 7, 7, 1))
     with pytest.raises(ValueError, match="at least 11x11"):
         image_quality.ssim(small, small)
+
+
+def test_noise_sigma_reads_white_noise_and_ignores_smooth_content():
+    flat = np.zeros((3, 120, 140, 3), np.float32)
+    noisy = degrade.add_gaussian_noise(flat, np.array([5.0, 15.0, 30.0]), seed=0)
+    np.testing.assert_allclose(image_quality.noise_sigma(noisy, reduction="none"), [5, 15, 30], rtol=0.05)
+    ramp = np.tile(np.linspace(-0.8, 0.8, 60), (50, 1))[..., None]  # a plane: the mask gives exactly zero
+    assert image_quality.noise_sigma(ramp) == pytest.approx(0.0, abs=1e-9)
+    on_ramp = degrade.add_gaussian_noise(np.tile(ramp[None], (1, 1, 1, 1)) * 0.5, 20.0, seed=1)
+    assert image_quality.noise_sigma(on_ramp) == pytest.approx(20.0, rel=0.06)
+    with pytest.raises(ValueError, match="at least 3 x 3"):
+        image_quality.noise_sigma(np.zeros((2, 8, 1)))
+    with pytest.raises(ValueError, match="reduction"):
+        image_quality.noise_sigma(flat, reduction="sum")

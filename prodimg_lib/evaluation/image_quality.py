@@ -1,4 +1,4 @@
-"""Image quality of an enhanced image against its clean reference: PSNR and SSIM.
+"""Image quality of an enhanced image against its clean reference (PSNR and SSIM), and the noise an image carries.
 
 Both compare pixel by pixel, on images in the models' range [-1, 1] (shape (N, H, W, C) or
 one image (H, W, C)), optionally only inside a mask (the repaired pixels of an inpainting).
@@ -6,13 +6,16 @@ They are the course's only implementations: every PSNR of the library, the noteb
 benchmarks is :func:`psnr` (or, for a mean squared error such as a Keras loss,
 :func:`psnr_from_mse`, the formula :func:`psnr` itself uses). PSNR gives the numbers of
 ``skimage.metrics.peak_signal_noise_ratio``; SSIM calls ``skimage.metrics.structural_similarity``.
+
+:func:`noise_sigma` needs no reference: it estimates the standard deviation of the white noise
+in one image (Immerkær's method), which says how noisy a "clean" photo already is.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["IMAGE_DATA_RANGE", "psnr_from_mse", "psnr", "ssim"]
+__all__ = ["IMAGE_DATA_RANGE", "psnr_from_mse", "psnr", "ssim", "noise_sigma"]
 
 # The full range of [-1, 1] images. PSNR with data_range 2 on [-1, 1] images equals PSNR with
 # data_range 255 on the same images as uint8 pixels: both the error and the range scale by 127.5.
@@ -181,3 +184,44 @@ def ssim(reference, estimate, mask=None, *, reduction: str = "mean", clip: bool 
         _, ssim_map = structural_similarity(r, e, full=True, **options)
         values[i] = float(ssim_map[inside].mean())
     return _reduce(values, reduction, "SSIM")
+
+
+# Immerkær's mask: the difference of two Laplacians, which is zero on any image that is locally
+# a plane or a ramp, so that what it lets through is mostly noise (and strong edges).
+_NOISE_MASK = np.array([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]])
+
+
+def noise_sigma(images, *, reduction: str = "mean"):
+    """Estimate the standard deviation of white Gaussian noise in images, in grey levels out of 255.
+
+    J. Immerkær, *Fast Noise Variance Estimation*, Computer Vision and Image Understanding 64(2),
+    1996: convolve with the 3x3 mask N = [[1, -2, 1], [-2, 4, -2], [1, -2, 1]] (zero on smooth
+    image content), and scale the mean absolute response over the (H - 2) x (W - 2) valid pixels,
+
+        sigma = sqrt(pi / 2) * mean(|I * N|) / 6,
+
+    since white noise of std s gives a response of std 6 s whose mean absolute value is
+    sqrt(2 / pi) * 6 s. Each channel is estimated alone and the channels are averaged. Texture
+    and sharp edges pass the mask too, so the estimate is an upper bound on a detailed image: a
+    clean photo reads 0.3 to 4 grey levels, and noise of 15 or more reads within a few per cent.
+
+    Args:
+        images: (N, H, W, C) or one (H, W, C), float in [-1, 1]; H and W at least 3.
+        reduction: "mean" (a float over the images) or "none" (float64 (N,)).
+
+    Returns:
+        The estimate on the 0-255 scale (as ``sigma`` in
+        :func:`prodimg_lib.data.degrade.add_gaussian_noise`).
+    """
+    from scipy.signal import convolve2d
+
+    from prodimg_lib.data.pixels import as_images
+
+    _check_reduction(reduction)
+    x, _ = as_images(images, "images")
+    if min(x.shape[1:3]) < 3:
+        raise ValueError(f"images must be at least 3 x 3 pixels to estimate noise, got {x.shape[1]} x {x.shape[2]}")
+    x = x.astype(np.float64) * 127.5  # grey levels (the offset does not pass the mask)
+    values = np.array([np.mean([np.mean(np.abs(convolve2d(image[..., c], _NOISE_MASK, mode="valid")))
+                                for c in range(x.shape[-1])]) for image in x]) * np.sqrt(np.pi / 2) / 6
+    return values if reduction == "none" else float(np.mean(values))
