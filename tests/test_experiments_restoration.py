@@ -33,7 +33,7 @@ def test_settings_follow_the_profile():
     cpu, gpu = get_profile("cpu"), get_profile("gpu")
     d, i = recipe.restore_settings(cpu, "denoise"), recipe.restore_settings(cpu, "inpaint")
     assert d["epochs"] == cpu.restore_epochs and i["epochs"] == round(1.5 * cpu.restore_epochs)
-    assert (d["width"], d["depth"], d["batch_norm"], d["sigma"]) == (cpu.width, 8, False, recipe.TARGET_SIGMA)
+    assert (d["width"], d["depth"], d["batch_norm"], d["sigma"]) == (cpu.width, 8, False, recipe.TRAIN_SIGMA_RANGE)
     assert i["width"] == cpu.width // 2 and d["test_images"] is None and d["tune_images"] == 200
     deep = recipe.restore_settings(gpu, "denoise")
     assert (deep["depth"], deep["batch_norm"]) == (17, True)
@@ -85,7 +85,7 @@ def test_defect_pairs_touch_the_product(sample):
 
 def test_training_and_inference(tiny_runs, sample):
     den, inp = tiny_runs["denoise"], tiny_runs["inpaint"]
-    assert den.name == "DnCNN (learned)" and den.settings["sigma"] == 25.0 and den.n_train == 128
+    assert den.name == "DnCNN (learned)" and den.settings["sigma"] == recipe.TRAIN_SIGMA_RANGE and den.n_train == 128
     assert set(den.history) == {"loss", "val_loss"} and len(den.history["loss"]) == 1 and den.seconds > 0
     noisy, _ = recipe.noisy_pairs(sample.x_test[:3], 25)
     out = recipe.denoise(den, noisy, batch_size=2)
@@ -99,8 +99,8 @@ def test_training_and_inference(tiny_runs, sample):
         recipe.train_denoiser(np.zeros((64, 28, 28, 3), np.float32), TINY, verbose=0, log=None)
     with pytest.raises(ValueError, match="smaller than one batch"):
         recipe.train_inpainter(sample.x_train[:10], TINY, verbose=0, log=None)
-    blind = recipe.train_denoiser(sample.x_train[:64], TINY, sigma=recipe.TRAIN_SIGMA_RANGE, verbose=0, log=None)
-    assert blind.settings["sigma"] == recipe.TRAIN_SIGMA_RANGE
+    one_level = recipe.train_denoiser(sample.x_train[:64], TINY, sigma=25, verbose=0, log=None)
+    assert one_level.settings["sigma"] == 25.0
     with pytest.raises(ValueError, match="sigma range needs low <= high"):
         recipe.train_denoiser(sample.x_train[:64], TINY, sigma=(50, 10), verbose=0, log=None)
 
