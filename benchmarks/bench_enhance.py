@@ -15,7 +15,7 @@ import time
 
 from benchmarks.common import machine
 
-ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "tone")
+ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "denoise_photos", "tone")
 
 
 def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dict:

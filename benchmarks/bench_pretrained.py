@@ -54,8 +54,15 @@ def _denoiser(model, fm, record):
             for s in restoration.SIGMAS}
 
 
+def _photo_denoiser(model, fm, record):
+    from prodimg_lib.experiments import denoise_photos
+
+    rows, _ = denoise_photos.evaluate_held_out({"shipped": model}, {}, sigmas=(25,))
+    return {"photos_dncnn_psnr_sigma25": denoise_photos.summarise(rows)[0]["psnr"]}
+
+
 MEASURES = {"classifier": _classifier, "sr_x2": _sr(2), "sr_x4": _sr(4), "sr_x2_photo": _sr_photo(2),
-            "sr_x4_photo": _sr_photo(4), "denoise": _denoiser}
+            "sr_x4_photo": _sr_photo(4), "denoise": _denoiser, "denoise_photo": _photo_denoiser}
 
 
 def measure_pretrained(fm, *, log=print) -> list[dict]:

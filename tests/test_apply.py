@@ -27,7 +27,7 @@ def build(tmp_path, monkeypatch):
 def saved_models(build):
     keras.utils.set_random_seed(0)
     artifacts.save_model(dcgan.build_conditional_generator(16, 10, 4), "cdcgan_generator")
-    artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise")
+    artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise_photo")
     for factor in (2, 4):
         artifacts.save_model(build_espcn(factor, 1, width=4), f"sr_x{factor}_photo")
     return build

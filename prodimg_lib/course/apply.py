@@ -7,10 +7,11 @@ What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.cou
   class-conditional flow-matching U-Net (``build/models/flow_generator.keras``, notebook 08),
   written as PNG files plus a contact sheet;
 - :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
-  saved models (``denoise.keras`` from notebook 10; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras``
-  from notebook 09, the super-resolution models trained on photographs, because the
-  Fashion-MNIST ones measure about 2 dB *below* bicubic on photos), written under the same
-  file names into another folder.
+  saved photo models (``denoise_photo.keras`` from notebook 10, the blind denoiser trained on
+  photographs; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras`` from notebook 09, the
+  super-resolution models trained on photographs), written under the same file names into
+  another folder. The Fashion-MNIST models are not used on photos: they learned clothing on
+  black, and notebooks 09 and 10 measure them below the classical methods there.
 
 The photos are processed at their own size, tile by tile, by
 :func:`prodimg_lib.enhancement.photo.enhance_image` (also importable from here, with
@@ -153,7 +154,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         out_dir: where the results go (created); it must not be ``input_dir``, and an input
             file is never overwritten.
         upscale: 2 or 4 to upscale with ``sr_x2_photo`` / ``sr_x4_photo``, None to keep the size.
-        denoise: True to denoise with ``denoise`` first.
+        denoise: True to denoise with ``denoise_photo`` first (every colour channel, before enlarging).
         progress: show a progress bar.
         tile: tile size of :func:`tiled_predict`.
         overwrite: replace files of the output names already in ``out_dir`` (otherwise that
@@ -200,10 +201,10 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise ValueError(f"input folder {source} contains no files")
     out_names = {path: path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png"
                  for path in files}
-    denoiser = artifacts.load_model("denoise", log=log) if denoise else None
+    denoiser = artifacts.load_model("denoise_photo", log=log) if denoise else None
     upscaler = artifacts.load_model(f"sr_x{upscale}_photo", log=log) if upscale else None
     if denoiser is not None:
-        check_image_model(denoiser, "denoise", 1)
+        check_image_model(denoiser, "denoise_photo", 1)
     if upscaler is not None:
         check_image_model(upscaler, f"sr_x{upscale}_photo", upscale)
     target = prepare_output_folder(target, out_names.values(), overwrite=overwrite)

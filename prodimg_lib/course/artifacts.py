@@ -33,6 +33,7 @@ MODEL_SOURCES: dict[str, str] = {
     "sr_x2_photo": "notebooks/09_super_resolution.ipynb",
     "sr_x4_photo": "notebooks/09_super_resolution.ipynb",
     "denoise": "notebooks/10_restoration.ipynb",
+    "denoise_photo": "notebooks/10_restoration.ipynb",
 }
 
 

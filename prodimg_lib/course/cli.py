@@ -138,7 +138,7 @@ def main(argv=None) -> int:
     enh.add_argument("--colour", choices=list(COLOUR_MODES), default="rgb",
                      help="how colour photos are enlarged: rgb, every channel by the model (default), or luma, the "
                           "brightness by the model and the colour by bicubic interpolation (three times faster)")
-    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (the denoiser of notebook 10, trained on Fashion-MNIST: check it helps on your photos)")
+    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (notebook 10's blind photo denoiser, for noise levels 0 to 50)")
     enh.add_argument("--flatten-alpha", action="store_true",
                      help="put transparent cut-outs on white (default: keep their transparency)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -22,7 +22,7 @@ import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo
 
-__all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "tiled_predict", "enhance_image"]
+__all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "DENOISER_OVERLAP", "tiled_predict", "enhance_image"]
 
 COLOUR_MODES = ("rgb", "luma")
 # Input pixels of context around each tile of an upscaler: more than the course's EDSR models see
@@ -30,6 +30,9 @@ COLOUR_MODES = ("rgb", "luma")
 # fraction for the convolutions after the enlargement), so that tiling gives what the whole image
 # at once would give, with no seams.
 UPSCALER_OVERLAP = 24
+# Pixels of context around each tile of a denoiser: more than a DnCNN of depth 17 (the gpu profile's)
+# sees on each side, one pixel per 3x3 convolution.
+DENOISER_OVERLAP = 20
 
 
 def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
@@ -104,8 +107,9 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
         denoiser: a model (N, h, w, 1) -> same size, or None; applied to each channel.
         upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
         factor: the upscaler's factor.
-        tile: tile size of :func:`tiled_predict` in input pixels (at least 144 for the upscaler,
-            whose tiles overlap by :data:`UPSCALER_OVERLAP` pixels on each side).
+        tile: tile size of :func:`tiled_predict` in input pixels for the upscaler (at least 144,
+            its tiles overlapping by :data:`UPSCALER_OVERLAP` pixels on each side); the
+            denoiser's tiles are twice as large (at least 80, overlapping by :data:`DENOISER_OVERLAP`).
         colour: how the upscaler treats a colour photo (:data:`COLOUR_MODES`): "rgb", each
             channel as a grayscale image, or "luma", the luma Y only, with the colour differences
             Cb and Cr enlarged by bicubic interpolation. Grayscale photos are the same either way.
@@ -128,7 +132,11 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
         return np.concatenate([rgb, np.asarray(alpha, dtype=np.uint8)[..., None]], axis=-1)
     x = to_minus_one_one(pixels)
     if denoiser is not None:
-        x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile) for c in range(x.shape[-1])], axis=-1)
+        # Tiles twice the size: with 20 pixels of context on each side, a 128-pixel tile would compute
+        # twice the pixels it keeps, a 256-pixel one 1.4 times.
+        tile_d = max(2 * tile, 4 * DENOISER_OVERLAP)
+        x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile_d, overlap=DENOISER_OVERLAP)
+                            for c in range(x.shape[-1])], axis=-1)
     if upscaler is not None:
         tile = max(tile, 6 * UPSCALER_OVERLAP)
         if colour == "luma" and x.shape[-1] == 3:
