@@ -58,7 +58,7 @@ def _photo_denoiser(model, fm, record):
     from prodimg_lib.experiments import denoise_photos
 
     rows, _ = denoise_photos.evaluate_held_out({"shipped": model}, {}, sigmas=(25,))
-    return {"photos_dncnn_psnr_sigma25": denoise_photos.summarise(rows)[0]["psnr"]}
+    return {"photos_sigma25_psnr": denoise_photos.summarise(rows)[0]["psnr"]}
 
 
 MEASURES = {"classifier": _classifier, "sr_x2": _sr(2), "sr_x4": _sr(4), "sr_x2_photo": _sr_photo(2),

@@ -121,6 +121,8 @@ def test_evaluation_on_held_out_photos_with_an_identity_model():
     assert rows[0]["noisy"] == np.inf and rows[0]["same"] == np.inf and "total variation" not in rows[0]
     assert rows[1]["same"] == pytest.approx(rows[1]["noisy"]) and rows[1]["total variation"] > rows[1]["noisy"]
     assert set(outputs["page", 25]) == {"clean", "noisy", "total variation", "same"}
+    alone, _ = denoise_photos.evaluate_held_out({}, {}, sigmas=(25,), names=("page",), size=40, keep_outputs=True)
+    assert alone[0]["noisy"] == rows[3]["noisy"]  # a photo's noise does not depend on what else is measured
     summary = denoise_photos.summarise(rows)
     at0 = {r["method"]: r for r in summary if r["sigma"] == 0}
     at25 = {r["method"]: r for r in summary if r["sigma"] == 25}

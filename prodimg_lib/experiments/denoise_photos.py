@@ -27,6 +27,7 @@ et al. 2017): one network for noise levels 0 to 55, trained on photographs.
 from __future__ import annotations
 
 import time
+import zlib
 from typing import Callable
 
 import numpy as np
@@ -222,7 +223,8 @@ def evaluate_held_out(models: dict, tuned: dict, *, sigmas=PHOTO_SIGMAS, names=N
         names: the photos (None: :data:`~prodimg_lib.data.photos.HELD_OUT_PHOTOS`).
         size: None for each photo at its own size, or the side of a crop from its top left
             (quicker, for tests and the smoke profile).
-        seed: seeds the noise (the same noise for every method).
+        seed: seeds the noise: the same noise for every method, and for each photo and level the
+            same whatever other photos and levels are measured.
         keep_outputs: also return the photos.
 
     Returns:
@@ -240,7 +242,6 @@ def evaluate_held_out(models: dict, tuned: dict, *, sigmas=PHOTO_SIGMAS, names=N
     from prodimg_lib.experiments.common import model_of
     from prodimg_lib.experiments.restoration import METHOD_LABELS
 
-    rng = np.random.default_rng(seed)
     rows, outputs = [], {}
     for name in HELD_OUT_PHOTOS if names is None else names:
         photo = skimage_photo(name)
@@ -249,7 +250,8 @@ def evaluate_held_out(models: dict, tuned: dict, *, sigmas=PHOTO_SIGMAS, names=N
         reference = to_minus_one_one(photo)
         own_noise = noise_sigma(reference)
         for sigma in sigmas:
-            noisy = add_photo_noise(photo, sigma, seed=rng)
+            noisy = add_photo_noise(photo, sigma, seed=np.random.default_rng([seed, zlib.crc32(name.encode()),
+                                                                               round(1000 * sigma)]))
             images = {"noisy": noisy}
             row = dict(photo=name, sigma=sigma, size=f"{photo.shape[1]}x{photo.shape[0]}", own_noise=own_noise)
             for method, result in tuned.get(sigma, {}).items():
