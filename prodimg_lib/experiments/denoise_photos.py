@@ -61,7 +61,7 @@ def photo_denoise_settings(profile) -> dict:
       :data:`LIGHT_RANGE` (0 to 10) for :data:`LIGHT_SHARE` of them, none for :data:`CLEAN_SHARE`;
     - DnCNN of ``width = profile.width`` (32 under cpu) and depth 12 without batch normalisation
       (depth 17 with it from width 64 up, as in the paper);
-    - epochs: 4 under ``cpu`` (90 to 150 s each on 2 cores), 20 under ``gpu``, 1 under
+    - epochs: 4 under ``cpu`` (90 to 150 s each on 2 cores: in notebook 10's 480 s, 3 or 4 of them), 20 under ``gpu``, 1 under
       ``smoke``; Adam at 1e-3 with cosine decay, batches of 32, MSE loss;
     - measurement: ``tune_crops`` crops of the training photos tune each classical denoiser
       (48 with the full data, 4 without), and the held-out photos are measured at their own
