@@ -233,3 +233,39 @@ def test_single_images_keep_their_shape(fashion):
 def test_bad_images_are_rejected_with_a_clear_message(bad, error, message):
     with pytest.raises(error, match=message):
         degrade.add_gaussian_noise(bad, 25)
+
+
+def _best_global_curve(dark, clean):
+    """The best any global tone curve can do, per channel: each 8-bit level -> the mean clean value of its pixels."""
+    out = np.empty_like(clean)
+    for c in range(clean.shape[-1]):
+        levels = np.round((dark[..., c] + 1) * 127.5).astype(int).ravel()
+        sums = np.bincount(levels, clean[..., c].ravel(), 256)
+        counts = np.bincount(levels, minlength=256)
+        out[..., c] = (sums / np.maximum(counts, 1))[levels].reshape(clean.shape[:-1])
+    return out
+
+
+def test_low_light_as_shot_is_a_dark_noisy_8_bit_photo_that_no_tone_curve_undoes():
+    from prodimg_lib.data.photos import skimage_photo
+    from prodimg_lib.evaluation.image_quality import psnr
+
+    clean = data.to_minus_one_one(skimage_photo("coffee"))[::2, ::2]  # a training photo, 200 x 300
+    dark = degrade.low_light_as_shot(clean, seed=0)
+    assert dark.shape == clean.shape and dark.dtype == np.float32
+    np.testing.assert_allclose((dark + 1) * 127.5, np.round((dark + 1) * 127.5), atol=1e-4)  # 8-bit levels
+    assert dark.mean() < clean.mean() - 0.3 and (dark == -1).mean() > 0.01  # darker, shadows crushed to black
+    np.testing.assert_array_equal(dark, degrade.low_light_as_shot(clean, seed=0))
+    assert not np.array_equal(dark, degrade.low_light_as_shot(clean, seed=1))
+    # The old darkening is one tone curve: the best global curve undoes it almost exactly. Uneven
+    # exposure, a cast and noise that grows in the shadows leave far more than any curve can undo.
+    assert psnr(clean, _best_global_curve(degrade.low_light(clean), clean)) > 35
+    assert psnr(clean, _best_global_curve(dark, clean)) < 28
+    even = degrade.low_light_as_shot(clean, seed=0, stops=(2, 2), unevenness=0, cast=0, full_well=1e12, read_noise=0)
+    assert psnr(clean, _best_global_curve(even, clean)) > 35  # with all three off, it is a curve again
+    gray = degrade.low_light_as_shot(clean[None, ..., :1], seed=0)
+    assert gray.shape == (1, 200, 300, 1)
+    with pytest.raises(ValueError, match="stops"):
+        degrade.low_light_as_shot(clean, stops=(3, 1))
+    with pytest.raises(ValueError, match="full_well"):
+        degrade.low_light_as_shot(clean, full_well=0)

@@ -13,6 +13,8 @@ damage from it, reproducibly given the generator's own seed).
 - :func:`jpeg`: JPEG compression artefacts (a Pillow round trip);
 - :func:`defect_masks` and :func:`apply_defects`: scratches, blotches and missing blocks;
 - :func:`low_light`: underexposure (gamma and exposure);
+- :func:`low_light_as_shot`: a dark shot as a camera records it (uneven exposure, a colour cast,
+  sensor noise that grows in the shadows, clipping and 8-bit rounding);
 - :func:`colour_cast`: a tint from per-channel gains (colour images);
 - :func:`make_pairs`: any of these as ``(damaged, clean)`` or ``(damaged, clean, mask)``.
 
@@ -47,6 +49,8 @@ __all__ = [
     "defect_masks",
     "apply_defects",
     "low_light",
+    "LOW_LIGHT_STOPS",
+    "low_light_as_shot",
     "colour_cast",
     "make_pairs",
 ]
@@ -375,6 +379,67 @@ def low_light(images, gamma=2.0, exposure=0.4) -> np.ndarray:
     g = per_image_values(gamma, n, "gamma", low=0.0, low_open=True)[:, None, None, None]
     e = per_image_values(exposure, n, "exposure", low=0.0, high=1.0, low_open=True)[:, None, None, None]
     return restore_batch(from_unit(e * to_unit(x) ** g), single)
+
+
+# Underexposure of low_light_as_shot, in stops (each halves the light): 2 to 4, a quarter to a sixteenth.
+LOW_LIGHT_STOPS = (2.0, 4.0)
+_DISPLAY_GAMMA = 2.2  # pixel values are about (linear light) ** (1 / 2.2), as in sRGB
+
+
+def low_light_as_shot(images, *, seed=0, stops=LOW_LIGHT_STOPS, unevenness: float = 0.7, cast: float = 0.25,
+                      full_well: float = 1000.0, read_noise: float = 0.002) -> np.ndarray:
+    """A dark shot as a camera records it, which no single tone curve undoes.
+
+    Each image is taken back to linear light (``u ** 2.2``, u in [0, 1]) and, with its own
+    random draws:
+
+    1. darkened by ``s`` stops (light times ``2 ** -s``, s uniform in ``stops``), unevenly: the
+       exposure varies smoothly across the image (a 3 x 3 grid of log2 gains of standard
+       deviation ``unevenness`` stops, interpolated bilinearly), as when a lamp lights one side;
+    2. tinted (colour images): each channel's light times ``2 ** g_c``, g_c normal with standard
+       deviation ``cast``, the three gains normalised to a geometric mean of 1;
+    3. given sensor noise, Poisson (shot) noise of variance ``signal / full_well`` plus Gaussian
+       read noise of standard deviation ``read_noise`` (both in units of the full range): in the
+       shadows the noise is large against the signal, and gamma encoding enlarges it further;
+    4. clipped to [0, 1], encoded again (``** (1 / 2.2)``) and rounded to 8 bits: the darkest
+       shadows are crushed to black.
+
+    Args:
+        images: (N, H, W, C) or (H, W, C), float in [-1, 1], C = 1 or 3.
+        seed: int or ``numpy.random.Generator``.
+        stops: ``(low, high)`` underexposure in stops, 0 <= low <= high.
+        unevenness: >= 0, standard deviation of the exposure field in stops (0: even).
+        cast: >= 0, standard deviation of the colour gains in stops (ignored for grayscale).
+        full_well: > 0, the signal-to-noise scale of the shot noise (photons at full scale).
+        read_noise: >= 0, read noise in units of the full range.
+
+    Returns:
+        float32 images of the input's shape, in [-1, 1], on the 256 levels of an 8-bit image.
+    """
+    from skimage.transform import resize
+
+    x, single = as_images(images, channels=(1, 3))
+    if not (isinstance(stops, (tuple, list)) and len(stops) == 2):
+        raise ValueError(f"stops must be a pair (low, high), got {stops!r}")
+    low = check_scalar(stops[0], "stops[0]", low=0.0)
+    high = check_scalar(stops[1], "stops[1]", low=low)
+    unevenness = check_scalar(unevenness, "unevenness", low=0.0)
+    cast = check_scalar(cast, "cast", low=0.0)
+    full_well = check_scalar(full_well, "full_well", low=0.0, low_open=True)
+    read_noise = check_scalar(read_noise, "read_noise", low=0.0)
+    rng = as_rng(seed)
+    n, h, w, c = x.shape
+    linear = to_unit(x).astype(np.float64) ** _DISPLAY_GAMMA
+    out = np.empty_like(linear)
+    for i in range(n):
+        log_gain = resize(rng.normal(0.0, unevenness, (3, 3)), (h, w), order=1, mode="edge", anti_aliasing=False)
+        gain = 2.0 ** (log_gain - log_gain.mean() - rng.uniform(low, high))
+        tint = rng.normal(0.0, cast, c) if c == 3 else np.zeros(c)
+        signal = linear[i] * gain[..., None] * 2.0 ** (tint - tint.mean())
+        noise = rng.standard_normal(signal.shape) * np.sqrt(signal / full_well + read_noise**2)
+        out[i] = np.clip(signal + noise, 0.0, 1.0)
+    encoded = np.round(out ** (1.0 / _DISPLAY_GAMMA) * 255.0) / 255.0
+    return restore_batch(from_unit(encoded).astype(np.float32), single)
 
 
 def colour_cast(images, gains=(1.15, 1.0, 0.8)) -> np.ndarray:
