@@ -92,3 +92,12 @@ def test_curve_parameters_rejects_other_models():
         tone.curve_parameters(build_dncnn(width=4, depth=3))
     with pytest.raises(TypeError, match="keras.Model"):
         tone.curve_parameters("model")
+
+
+def test_low_light_net_starts_as_identity_and_exposes_its_curves():
+    model = tone.build_low_light_net(1, width=8, iterations=3, denoiser_width=8, denoiser_depth=4)
+    x = _images((2, 12, 12, 1))
+    np.testing.assert_allclose(model.predict(x, verbose=0), x, atol=1e-6)
+    maps = tone.curve_parameters(model)
+    assert maps.output.shape[-1] == 3 and maps.predict(x, verbose=0).shape == (2, 12, 12, 3)
+    assert {layer.name for layer in model.layers} >= {"curve_estimator", "dncnn"}

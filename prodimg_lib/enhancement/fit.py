@@ -53,7 +53,8 @@ def fit_supervised(
     Args:
         model: a ``keras.Model``.
         x, y: the training inputs (an array, or a list for a model with several inputs) and
-            targets, already checked by the caller; the set must hold at least one batch.
+            targets (an array, or a list for a model with several outputs), already checked by
+            the caller; the set must hold at least one batch.
         loss: a Keras loss (name or object).
         epochs, batch_size: as in ``fit`` (positive integers).
         learning_rate: initial Adam learning rate (> 0).
@@ -86,14 +87,15 @@ def fit_supervised(
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     learning_rate = check_scalar(learning_rate, "learning_rate", low=0.0, low_open=True)
-    if len(y) < batch_size:
+    n = len(y[0]) if isinstance(y, (list, tuple)) else len(y)
+    if n < batch_size:
         raise ValueError(
-            f"the training set ({len(y)} images) is smaller than one batch ({batch_size}); "
+            f"the training set ({n} images) is smaller than one batch ({batch_size}); "
             "use a smaller batch_size or more data"
         )
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
-    steps = epochs * int(np.ceil(len(y) / batch_size))
+    steps = epochs * int(np.ceil(n / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps,
                                                       alpha=FINAL_LEARNING_RATE)
     compile_args = dict(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=loss, metrics=metrics,

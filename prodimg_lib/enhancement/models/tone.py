@@ -47,7 +47,7 @@ from keras import layers
 from prodimg_lib.data.pixels import check_positive_int
 from prodimg_lib.enhancement.fit import clip_to_model_range
 
-__all__ = ["build_curve_estimator", "curve_parameters"]
+__all__ = ["build_curve_estimator", "build_low_light_net", "curve_parameters"]
 
 
 def _features(u, width: int):
@@ -100,11 +100,38 @@ def build_curve_estimator(channels: int = 3, width: int = 32, iterations: int = 
     return keras.Model(inputs, clip_to_model_range(x, name="output"), name="curve_estimator")
 
 
+def build_low_light_net(channels: int = 1, width: int = 16, iterations: int = 8, *, denoiser_width: int = 16,
+                        denoiser_depth: int = 8):
+    """The curve estimator followed by a DnCNN denoiser, one model trained end to end (uncompiled).
+
+    Tone curves cannot remove noise, and a dark shot is noisy: its shadows carry shot and read
+    noise that brightening makes visible. This model brightens with the curve estimator
+    (:func:`build_curve_estimator`, the sub-model "curve_estimator") and cleans the result with a
+    residual denoiser (:func:`prodimg_lib.enhancement.models.restore.build_dncnn` without batch
+    normalisation, the sub-model "dncnn").
+
+    Args:
+        channels, width, iterations: of the curve estimator.
+        denoiser_width, denoiser_depth: of the DnCNN (depth >= 2).
+
+    Returns:
+        ``keras.Model`` named "low_light_net": (N, H, W, C) in [-1, 1] -> (N, H, W, C) in [-1, 1];
+        an untrained one returns its input unchanged (both parts start as the identity).
+    """
+    from prodimg_lib.enhancement.models.restore import build_dncnn
+
+    curves = build_curve_estimator(channels, width=width, iterations=iterations)
+    denoiser = build_dncnn(channels, width=denoiser_width, depth=denoiser_depth, batch_norm=False)
+    inputs = keras.Input(shape=(None, None, channels), name="dark")
+    return keras.Model(inputs, denoiser(curves(inputs)), name="low_light_net")
+
+
 def curve_parameters(model):
     """A model sharing ``model``'s weights that outputs its curve parameter maps.
 
     Args:
-        model: from :func:`build_curve_estimator` (trained or loaded).
+        model: from :func:`build_curve_estimator` or :func:`build_low_light_net` (trained or
+            loaded; for the latter, the maps of its curve estimator).
 
     Returns:
         ``keras.Model`` named "curve_parameters": (N, H, W, C) in [-1, 1] -> (N, H, W, C * iterations),
@@ -116,6 +143,8 @@ def curve_parameters(model):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if model.name == "low_light_net":
+        model = model.get_layer("curve_estimator")
     heads = []
     i = 1
     while True:
