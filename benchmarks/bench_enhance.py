@@ -15,7 +15,8 @@ import time
 
 from benchmarks.common import machine
 
-ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "denoise_photos", "tone", "tone_as_shot")
+ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "denoise_photos", "tone", "tone_as_shot",
+                 "low_light_photos")
 # Tasks whose benchmark is not the ``benchmark`` function of the experiments module of the same name.
 TASK_FUNCTIONS = {"tone_as_shot": ("tone", "benchmark_as_shot")}
 

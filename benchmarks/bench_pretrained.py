@@ -61,8 +61,16 @@ def _photo_denoiser(model, fm, record):
     return {"photos_sigma25_psnr": denoise_photos.summarise(rows)[0]["psnr"]}
 
 
+def _photo_low_light(model, fm, record):
+    from prodimg_lib.experiments import low_light_photos
+
+    rows, _ = low_light_photos.evaluate_held_out(model, None)
+    return {"photos_low_light_psnr": low_light_photos.summarise(rows)[-1]["psnr"]}
+
+
 MEASURES = {"classifier": _classifier, "sr_x2": _sr(2), "sr_x4": _sr(4), "sr_x2_photo": _sr_photo(2),
-            "sr_x4_photo": _sr_photo(4), "denoise": _denoiser, "denoise_photo": _photo_denoiser}
+            "sr_x4_photo": _sr_photo(4), "denoise": _denoiser, "denoise_photo": _photo_denoiser,
+            "low_light_photo": _photo_low_light}
 
 
 def measure_pretrained(fm, *, log=print) -> list[dict]:

@@ -6,8 +6,9 @@ What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.cou
   generator (``build/models/cdcgan_generator.keras``, notebook 06) or the saved
   class-conditional flow-matching U-Net (``build/models/flow_generator.keras``, notebook 08),
   written as PNG files plus a contact sheet;
-- :func:`enhance_folder`: every readable photo of a folder denoised and/or upscaled by the
-  saved photo models (``denoise_photo.keras`` from notebook 10, the blind denoiser trained on
+- :func:`enhance_folder`: every readable photo of a folder brightened, denoised and/or upscaled by the
+  saved photo models (``low_light_photo.keras`` from notebook 11, the low-light network trained on
+  photographs darkened as shot; ``denoise_photo.keras`` from notebook 10, the blind denoiser trained on
   photographs; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras`` from notebook 09, the
   super-resolution models trained on photographs), written under the same file names into
   another folder. The Fashion-MNIST models are not used on photos: they learned clothing on
@@ -69,8 +70,8 @@ def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
     return target
 
 
-def check_image_model(model, name: str, factor: int = 1) -> None:
-    """Check that a loaded model is what the tools apply: one-channel images in, ``factor`` times larger out.
+def check_image_model(model, name: str, factor: int = 1, *, channels: int = 1) -> None:
+    """Check that a loaded model is what the tools apply: ``channels``-channel images in, ``factor`` times larger out.
 
     Raises:
         ValueError: another kind of model (its inputs or its output size), named with the fix.
@@ -79,18 +80,19 @@ def check_image_model(model, name: str, factor: int = 1) -> None:
 
     shapes = [tuple(t.shape) for t in model.inputs]
     fix = "rebuild it with the notebook that makes it, or remove it from build/models"
-    if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][-1] != 1:
+    kind = "one-channel" if channels == 1 else f"{channels}-channel"
+    if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][-1] != channels:
         raise ValueError(f"saved model {name!r} takes inputs of shape {', '.join(map(str, shapes))}; the tool needs "
-                         f"one-channel images (N, H, W, 1): {fix}")
-    probe = np.zeros((1, 8, 8, 1), "float32")
+                         f"{kind} images (N, H, W, {channels}): {fix}")
+    probe = np.zeros((1, 8, 8, channels), "float32")
     try:
         out = tuple(keras.ops.convert_to_numpy(model(probe, training=False)).shape)
     except Exception as error:  # noqa: BLE001 - a model that cannot take an 8 x 8 image is the wrong model
-        raise ValueError(f"saved model {name!r} cannot run on an 8 x 8 one-channel image ({type(error).__name__}): "
+        raise ValueError(f"saved model {name!r} cannot run on an 8 x 8 {kind} image ({type(error).__name__}): "
                          f"{fix}") from None
-    if out != (1, 8 * factor, 8 * factor, 1):
-        raise ValueError(f"saved model {name!r} turns an 8 x 8 image into {out[1:]}, not ({8 * factor}, {8 * factor}, 1) "
-                         f"(x{factor}): {fix}")
+    if out != (1, 8 * factor, 8 * factor, channels):
+        raise ValueError(f"saved model {name!r} turns an 8 x 8 image into {out[1:]}, not ({8 * factor}, {8 * factor}, "
+                         f"{channels}) (x{factor}): {fix}")
 
 
 def check_generator_model(model, name: str = "cdcgan_generator") -> None:
@@ -146,7 +148,7 @@ def check_flow_model(model, name: str = "flow_generator") -> None:
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
                    tile: int = 128, overwrite: bool = False, keep_alpha: bool = True, colour: str = "rgb",
-                   log=None) -> dict:
+                   low_light: bool = False, log=None) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -154,7 +156,9 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         out_dir: where the results go (created); it must not be ``input_dir``, and an input
             file is never overwritten.
         upscale: 2 or 4 to upscale with ``sr_x2_photo`` / ``sr_x4_photo``, None to keep the size.
-        denoise: True to denoise with ``denoise_photo`` first (every colour channel, before enlarging).
+        denoise: True to denoise with ``denoise_photo`` (every colour channel, before enlarging).
+        low_light: True to correct dark shots with ``low_light_photo`` first (levels over the whole
+            photo, then the network on the three channels; it denoises as it brightens).
         progress: show a progress bar.
         tile: tile size of :func:`tiled_predict`.
         overwrite: replace files of the output names already in ``out_dir`` (otherwise that
@@ -190,8 +194,8 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise NotADirectoryError(f"{source} is a file; pass the folder that holds the photos")
     if upscale not in (None, 2, 4):
         raise ValueError(f"upscale must be 2 or 4, got {upscale!r}")
-    if upscale is None and not denoise:
-        raise ValueError("nothing to do: ask for --upscale 2, --upscale 4 and/or --denoise")
+    if upscale is None and not denoise and not low_light:
+        raise ValueError("nothing to do: ask for --low-light, --denoise, --upscale 2 and/or --upscale 4")
     if colour not in COLOUR_MODES:
         raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
     if target.resolve() == source.resolve():
@@ -201,8 +205,11 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise ValueError(f"input folder {source} contains no files")
     out_names = {path: path.name if path.suffix.lower() in PHOTO_SUFFIXES[:-1] else path.stem + ".png"
                  for path in files}
+    brightener = artifacts.load_model("low_light_photo", log=log) if low_light else None
     denoiser = artifacts.load_model("denoise_photo", log=log) if denoise else None
     upscaler = artifacts.load_model(f"sr_x{upscale}_photo", log=log) if upscale else None
+    if brightener is not None:
+        check_image_model(brightener, "low_light_photo", channels=3)
     if denoiser is not None:
         check_image_model(denoiser, "denoise_photo", 1)
     if upscaler is not None:
@@ -221,7 +228,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             if out_path.resolve() in inputs:
                 raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
             write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile,
-                                      colour=colour), out_path)
+                                      colour=colour, low_light=brightener), out_path)
             written.append(out_path)
         if bar is not None:
             bar.update(i + 1)

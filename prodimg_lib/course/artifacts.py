@@ -34,6 +34,7 @@ MODEL_SOURCES: dict[str, str] = {
     "sr_x4_photo": "notebooks/09_super_resolution.ipynb",
     "denoise": "notebooks/10_restoration.ipynb",
     "denoise_photo": "notebooks/10_restoration.ipynb",
+    "low_light_photo": "notebooks/11_colour_and_tone.ipynb",
 }
 
 

@@ -6,6 +6,7 @@ Examples::
     prodimg generate --class sneaker --count 16 --out sneakers/
     prodimg generate --model flow --class bag --count 8 --steps 32 --guidance 3 --out bags/
     prodimg enhance my_photos/ --out enhanced/ --upscale 2 --denoise
+    prodimg enhance dark_photos/ --out brightened/ --low-light
 
 ``generate --model`` chooses the generator: ``cdcgan`` (the default), the conditional DCGAN of
 notebook 06 (``--truncation``), or ``flow``, the class-conditional flow-matching U-Net of
@@ -129,7 +130,7 @@ def main(argv=None) -> int:
                           "more: more class-typical images, less variety; any value but 1 costs two network passes a step)")
     gen.add_argument("--scale", type=_int_from(1, MAX_SCALE), default=4,
                      help=f"pixel enlargement of the PNG files, 1 to {MAX_SCALE} (default 4: 112x112)")
-    enh = sub.add_parser("enhance", help="denoise and/or upscale every photo of a folder with the saved models")
+    enh = sub.add_parser("enhance", help="brighten, denoise and/or upscale every photo of a folder with the saved models")
     enh.add_argument("input_dir", help="folder of photos (any size, grayscale or colour)")
     enh.add_argument("--out", required=True, help="output folder (must differ from the input folder)")
     enh.add_argument("--overwrite", action="store_true", help="replace files of the same names in the output folder")
@@ -139,6 +140,9 @@ def main(argv=None) -> int:
                      help="how colour photos are enlarged: rgb, every channel by the model (default), or luma, the "
                           "brightness by the model and the colour by bicubic interpolation (three times faster)")
     enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (notebook 10's blind photo denoiser, for noise levels 0 to 50)")
+    enh.add_argument("--low-light", action="store_true",
+                     help="correct dark, noisy shots first (notebook 11's photo low-light network: levels, then "
+                          "learned tone curves and denoising; it denoises by itself, so --denoise is rarely needed with it)")
     enh.add_argument("--flatten-alpha", action="store_true",
                      help="put transparent cut-outs on white (default: keep their transparency)")
     enh.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -190,7 +194,7 @@ def _apply(args) -> int:
         with warnings.catch_warnings():  # the skipped files are listed below
             warnings.simplefilter("ignore", UserWarning)
             result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
-                                          progress=not args.no_progress, overwrite=args.overwrite,
+                                          low_light=args.low_light, progress=not args.no_progress, overwrite=args.overwrite,
                                           keep_alpha=not args.flatten_alpha, colour=args.colour, log=print)
     except (ValueError, OSError) as error:  # ModelNotFoundError is an OSError, CorruptModelError a ValueError
         print(f"prodimg {args.command}: error: {error}", file=sys.stderr)

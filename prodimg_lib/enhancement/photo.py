@@ -6,7 +6,10 @@ large, 8-bit and usually in colour, so:
 - :func:`tiled_predict` cuts an image into overlapping tiles (bounded memory for large photos),
   runs the model on them in batches and keeps the centre of each tile, so that tile borders
   leave no seams; the photo's own border is extended by mirror symmetry;
-- :func:`enhance_image` denoises and/or enlarges one uint8 photo: the denoiser on each colour
+- :func:`brighten` corrects one dark photo with the colour low-light network of notebook 11
+  (:func:`prodimg_lib.enhancement.models.tone.build_low_light_net`): levels over the whole photo
+  (:data:`LOW_LIGHT_LEVELS`), then the network, tile by tile, on the three channels at once;
+- :func:`enhance_image` brightens, denoises and/or enlarges one uint8 photo: the denoiser on each colour
   channel, the upscaler on each channel (``colour="rgb"``) or on the luma only, with the colour
   differences enlarged by bicubic interpolation (``colour="luma"``, as SRCNN and ESPCN apply
   their models: three times faster; :func:`prodimg_lib.data.pixels.rgb_to_ycbcr`). Denoising comes
@@ -22,7 +25,8 @@ import numpy as np
 
 from prodimg_lib.data.pixels import as_images, as_photo
 
-__all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "DENOISER_OVERLAP", "tiled_predict", "enhance_image"]
+__all__ = ["COLOUR_MODES", "UPSCALER_OVERLAP", "DENOISER_OVERLAP", "LOW_LIGHT_LEVELS", "LOW_LIGHT_OVERLAP",
+           "tiled_predict", "brighten", "enhance_image"]
 
 COLOUR_MODES = ("rgb", "luma")
 # Input pixels of context around each tile of an upscaler: more than the course's EDSR models see
@@ -33,6 +37,12 @@ UPSCALER_OVERLAP = 24
 # Pixels of context around each tile of a denoiser: more than a DnCNN of depth 17 (the gpu profile's)
 # sees on each side, one pixel per 3x3 convolution.
 DENOISER_OVERLAP = 20
+# The levels step before the low-light network, over the whole photo: its 99.5th percentile to white,
+# no gamma (the network was trained on photos levelled the same way).
+LOW_LIGHT_LEVELS = {"gamma": 1.0, "high": 99.5}
+# Context around each tile of the low-light network: it sees 15 pixels on each side (7 convolutions of
+# the curve estimator, 8 of its DnCNN).
+LOW_LIGHT_OVERLAP = 20
 
 
 def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
@@ -46,21 +56,21 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     bicubic's on photos). The tiles are cut from the extended image.
 
     Args:
-        model: maps (N, h, w, 1) in [-1, 1] to (N, h * factor, w * factor, 1) for any h, w.
-        image: float (H, W, 1) in [-1, 1].
+        model: maps (N, h, w, C) in [-1, 1] to (N, h * factor, w * factor, C) for any h, w.
+        image: float (H, W, C) in [-1, 1], C = 1 or 3.
         factor: the model's upscaling factor (1 for a denoiser).
         tile: tile size in input pixels, including the overlap on each side.
         overlap: input pixels of context on each side of a tile that are computed but not kept.
         batch_size: tiles per forward pass.
 
     Returns:
-        float32 (H * factor, W * factor, 1) in [-1, 1].
+        float32 (H * factor, W * factor, C) in [-1, 1].
     """
     import keras
 
-    batch, single = as_images(image, "image", channels=(1,))
+    batch, single = as_images(image, "image", channels=(1, 3))
     if not single:
-        raise ValueError(f"image must be one image (H, W, 1), got a batch of shape {batch.shape}")
+        raise ValueError(f"image must be one image (H, W, C), got a batch of shape {batch.shape}")
     image = batch[0]
     if not 0 <= overlap < tile // 2:
         raise ValueError(f"overlap must be in [0, tile / 2), got overlap={overlap}, tile={tile}")
@@ -75,7 +85,7 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     outputs = np.concatenate([keras.ops.convert_to_numpy(model(tiles[i:i + batch_size], training=False)).astype(np.float32)
                               for i in range(0, len(tiles), batch_size)])
     keep = slice(overlap * factor, (overlap + step) * factor)
-    result = np.empty((rows * step * factor, cols * step * factor, 1), dtype=np.float32)
+    result = np.empty((rows * step * factor, cols * step * factor, outputs.shape[-1]), dtype=np.float32)
     for (y, x), out in zip(origins, outputs):
         result[y * factor:(y + step) * factor, x * factor:(x + step) * factor] = out[keep, keep]
     return np.clip(result[: h * factor, : w * factor], -1.0, 1.0)
@@ -97,13 +107,39 @@ def _upscale_luma(rgb: np.ndarray, upscaler, factor: int, tile: int) -> np.ndarr
     return ycbcr_to_rgb(np.concatenate([luma, *chroma], axis=-1))
 
 
+def brighten(pixels, model, *, tile: int = 256) -> np.ndarray:
+    """Correct one dark photo with the low-light network: levels over the whole photo, then the network tile by tile.
+
+    Args:
+        pixels: uint8 (H, W, C), C 1 or 3 (a grayscale photo goes through the network as three
+            equal channels and comes back as their mean).
+        model: a colour low-light network, (N, h, w, 3) -> same, in [-1, 1] (``low_light_photo``).
+        tile: tile size in pixels (at least 80), overlapping by :data:`LOW_LIGHT_OVERLAP`.
+
+    Returns:
+        uint8, the shape of ``pixels``.
+    """
+    from prodimg_lib.data import from_minus_one_one, to_minus_one_one
+    from prodimg_lib.enhancement.classical import levels_gamma
+
+    pixels = as_photo(pixels, "pixels")
+    x = to_minus_one_one(pixels)
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    x = levels_gamma(x[None], **LOW_LIGHT_LEVELS)[0]
+    out = tiled_predict(model, x, 1, tile=max(tile, 4 * LOW_LIGHT_OVERLAP), overlap=LOW_LIGHT_OVERLAP)
+    if pixels.shape[-1] == 1:
+        out = out.mean(axis=-1, keepdims=True)
+    return from_minus_one_one(out)
+
+
 def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128,
-                  colour: str = "rgb") -> np.ndarray:
-    """Denoise and/or upscale one photo with the given models.
+                  colour: str = "rgb", low_light=None) -> np.ndarray:
+    """Brighten, denoise and/or upscale one photo with the given models, in that order.
 
     Args:
         pixels: uint8 (H, W, C) with C 1, 3, or 4 for RGBA (``photos.read_photo``); the alpha
-            channel is not denoised, and is enlarged with bicubic interpolation.
+            channel is not brightened or denoised, and is enlarged with bicubic interpolation.
         denoiser: a model (N, h, w, 1) -> same size, or None; applied to each channel.
         upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
         factor: the upscaler's factor.
@@ -113,6 +149,7 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
         colour: how the upscaler treats a colour photo (:data:`COLOUR_MODES`): "rgb", each
             channel as a grayscale image, or "luma", the luma Y only, with the colour differences
             Cb and Cr enlarged by bicubic interpolation. Grayscale photos are the same either way.
+        low_light: a colour low-light network (:func:`brighten`, tiles twice ``tile``), or None.
 
     Returns:
         uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
@@ -125,11 +162,14 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
     if colour not in COLOUR_MODES:
         raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
     if pixels.shape[-1] == 4:
-        rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile, colour=colour)
+        rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile, colour=colour,
+                            low_light=low_light)
         alpha = Image.fromarray(pixels[..., 3])
         if upscaler is not None:
             alpha = alpha.resize((rgb.shape[1], rgb.shape[0]), Image.Resampling.BICUBIC)
         return np.concatenate([rgb, np.asarray(alpha, dtype=np.uint8)[..., None]], axis=-1)
+    if low_light is not None:
+        pixels = brighten(pixels, low_light, tile=2 * tile)
     x = to_minus_one_one(pixels)
     if denoiser is not None:
         # Tiles twice the size: with 20 pixels of context on each side, a 128-pixel tile would compute

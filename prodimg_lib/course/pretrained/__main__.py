@@ -162,7 +162,8 @@ def describe(folder=None) -> str:
 HEADLINE = {"classifier": "test_accuracy", "dcgan_generator": "class_histogram_normalised_entropy",
             "cdcgan_generator": "class_agreement", "sr_x2": "x2_edsr_gain_db", "sr_x4": "x4_edsr_gain_db",
             "sr_x2_photo": "photos_x2_gain_db", "sr_x4_photo": "photos_x4_gain_db",
-            "denoise": "denoise_gain_db", "denoise_photo": "photos_sigma25_gain_db", "flow_generator": "fcd_flow"}
+            "denoise": "denoise_gain_db", "denoise_photo": "photos_sigma25_gain_db", "flow_generator": "fcd_flow",
+            "low_light_photo": "photos_low_light_gain_db"}
 
 
 def markdown(folder=None) -> str:
