@@ -5,7 +5,7 @@ It trains each model with a run profile's settings (the experiments of
 seconds, the classical baselines (tuned on held-out images) beside the learned models, all on
 Fashion-MNIST test images::
 
-    python -m benchmarks enhance --profile cpu [--tasks super_resolution restoration tone tone_as_shot]
+    python -m benchmarks enhance --profile cpu [--tasks super_resolution restoration tone low_light]
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import time
 
 from benchmarks.common import machine
 
-ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "denoise_photos", "tone", "tone_as_shot",
+ENHANCE_TASKS = ("super_resolution", "sr_photos", "restoration", "denoise_photos", "tone", "low_light",
                  "low_light_photos")
-# Tasks whose benchmark is not the ``benchmark`` function of the experiments module of the same name.
-TASK_FUNCTIONS = {"tone_as_shot": ("tone", "benchmark_as_shot")}
 
 
 def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dict:
@@ -42,10 +40,9 @@ def run_enhance_benchmark(fm, profile, tasks=ENHANCE_TASKS, *, log=print) -> dic
     start = time.perf_counter()
     rows = []
     for task in tasks:
-        module_name, function = TASK_FUNCTIONS.get(task, (task, "benchmark"))
-        module = importlib.import_module(f"prodimg_lib.experiments.{module_name}")
+        module = importlib.import_module(f"prodimg_lib.experiments.{task}")
         log(f"== {task}")
-        rows += getattr(module, function)(fm, profile, log=log)
+        rows += module.benchmark(fm, profile, log=log)
     start_machine["load_average_end"] = machine()["load_average_1_5_15_min"]
     return {"rows": rows, "profile": profile.name, "seconds": time.perf_counter() - start, "machine": start_machine}
 

@@ -13,7 +13,7 @@ a colour cast, shot and read noise, clipping, 8 bits), at its own size, several 
   :func:`~prodimg_lib.enhancement.models.tone.build_low_light_net` in colour (curves per RGB
   channel, then a DnCNN), trained on crops of the levelled dark photos and the originals;
 - :func:`darken_photo` and :func:`tune_photo_chain`: the classical chain of notebook 11
-  (levels + gamma, CLAHE, non-local means, :func:`prodimg_lib.experiments.tone.tune_chain`)
+  (levels + gamma, CLAHE, non-local means, :func:`prodimg_lib.experiments.low_light.tune_chain`)
   with a white balance stage in front (none, grey world or white patch), tuned on crops of
   the *training* photos darkened the same way;
 - :func:`evaluate_held_out`: every photo of :data:`prodimg_lib.data.photos.HELD_OUT_PHOTOS` at its
@@ -169,10 +169,10 @@ def train_photo_low_light(profile, *, own_photos=None, verbose: int | str = 2, s
     Args:
         profile: the run profile.
         own_photos: None, or your own well-exposed uint8 photos to train on as well (they are darkened).
-        verbose, seed, log, callbacks: as in :func:`prodimg_lib.experiments.tone.train_low_light`.
+        verbose, seed, log, callbacks: as in :func:`prodimg_lib.experiments.low_light.train_low_light`.
 
     Returns:
-        :class:`~prodimg_lib.experiments.tone.LowLightRun` (``prepare`` = :data:`LOW_LIGHT_LEVELS`); the
+        :class:`~prodimg_lib.experiments.low_light.LowLightRun` (``prepare`` = :data:`~prodimg_lib.enhancement.photo.LOW_LIGHT_LEVELS`); the
         model maps (N, h, w, 3) in [-1, 1] to the same shape and range, and is saved as
         ``low_light_photo``.
     """
@@ -180,7 +180,7 @@ def train_photo_low_light(profile, *, own_photos=None, verbose: int | str = 2, s
 
     from prodimg_lib.enhancement.models.tone import build_low_light_net
     from prodimg_lib.experiments.common import train_run
-    from prodimg_lib.experiments.tone import LowLightRun
+    from prodimg_lib.experiments.low_light import LowLightRun
 
     settings = photo_low_light_settings(profile)
     dark, clean = photo_dark_pairs(settings["darkenings"], settings["per_darkening"], own_photos=own_photos,
@@ -204,14 +204,14 @@ def _balance(images, balance: str):
 
 
 def photo_chain(images, chain: dict, *, stages=None) -> np.ndarray:
-    """The tuned classical chain (white balance, then :func:`prodimg_lib.experiments.tone.classical_chain`) on RGB images.
+    """The tuned classical chain (white balance, then :func:`prodimg_lib.experiments.low_light.classical_chain`) on RGB images.
 
     Args:
         images: (N, H, W, 3) in [-1, 1].
         chain: from :func:`tune_photo_chain`.
         stages: how many stages after the white balance (None: all).
     """
-    from prodimg_lib.experiments.tone import classical_chain
+    from prodimg_lib.experiments.low_light import classical_chain
 
     return classical_chain(_balance(images, chain["balance"]), chain, stages=stages)
 
@@ -222,13 +222,13 @@ def tune_photo_chain(crops: int = 4, *, patch: int = 128, seed: int = 1,
 
     Each training photo is darkened at its own size and ``crops`` crops are cut; the white balance
     (:data:`BALANCES`) is chosen first, by the PSNR of levels + gamma after it, then
-    :func:`prodimg_lib.experiments.tone.tune_chain` tunes the rest on the balanced crops.
+    :func:`prodimg_lib.experiments.low_light.tune_chain` tunes the rest on the balanced crops.
 
     Returns:
         The chain of ``tune_chain`` with "balance" added.
     """
     from prodimg_lib.evaluation.image_quality import psnr
-    from prodimg_lib.experiments.tone import classical_chain, tune_chain
+    from prodimg_lib.experiments.low_light import classical_chain, tune_chain
 
     crops = check_positive_int(crops, "crops")
     rng = np.random.default_rng(seed)
@@ -248,7 +248,7 @@ def evaluate_held_out(model, chain: dict, *, names=None, size: int | None = None
     """The held-out photos darkened as shot, brightened by the classical chain (stage by stage) and by the network.
 
     Args:
-        model: the network (or its :class:`~prodimg_lib.experiments.tone.LowLightRun`), run by
+        model: the network (or its :class:`~prodimg_lib.experiments.low_light.LowLightRun`), run by
             :func:`prodimg_lib.enhancement.photo.brighten`; or None for the classical rows only.
         chain: from :func:`tune_photo_chain`, or None for no classical rows.
         names: the photos (None: :data:`~prodimg_lib.data.photos.HELD_OUT_PHOTOS`).
@@ -266,9 +266,11 @@ def evaluate_held_out(model, chain: dict, *, names=None, size: int | None = None
     from prodimg_lib.enhancement.photo import brighten
     from prodimg_lib.evaluation.image_quality import psnr
     from prodimg_lib.experiments.common import model_of
+    from prodimg_lib.experiments.low_light import chain_labels
 
     rows, outputs = [], {}
-    labels = {} if chain is None else _chain_labels(chain)
+    labels = {} if chain is None else chain_labels(
+        chain, [] if chain["balance"] == "none" else [chain["balance"].replace("_", " ")])
     for name in HELD_OUT_PHOTOS if names is None else names:
         photo = skimage_photo(name)
         if size is not None:
@@ -295,20 +297,6 @@ def evaluate_held_out(model, chain: dict, *, names=None, size: int | None = None
 def _grey(pixels: np.ndarray) -> np.ndarray:
     """The mean of the three channels of a uint8 RGB result, for a grayscale photo."""
     return np.round(pixels.astype(np.float64).mean(axis=-1, keepdims=True)).astype(np.uint8)
-
-
-def _chain_labels(chain: dict) -> dict[int, str]:
-    """Row names of the classical chain's stages: {number of stages: "white balance + levels + ..."}."""
-    from prodimg_lib.experiments.tone import CHAIN_TITLES
-
-    used = [] if chain["balance"] == "none" else [chain["balance"].replace("_", " ")]
-    labels = {}
-    for k, stage in enumerate(CHAIN_TITLES, start=1):
-        if k > 1 and not any(chain[stage].values()):
-            continue
-        used.append(CHAIN_TITLES[stage])
-        labels[k] = " + ".join(used)
-    return labels
 
 
 def summarise(rows: list[dict]) -> list[dict]:

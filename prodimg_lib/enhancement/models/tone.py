@@ -32,7 +32,7 @@ both ways and compares them.
 :func:`build_low_light_net` follows the curves with a DnCNN, because a dark shot is noisy
 (:func:`prodimg_lib.data.degrade.low_light_as_shot`) and curves cannot remove noise.
 
-Measured results (notebook 11, ``python -m benchmarks enhance --tasks tone tone_as_shot``, cpu
+Measured results (notebook 11, ``python -m benchmarks enhance --tasks tone low_light``, cpu
 profile, 2-core CPU, all 10,000 test images):
 
 - Fashion-MNIST darkened by one curve per image (gamma in [1.5, 2.5], exposure in [0.3,
@@ -40,7 +40,7 @@ profile, 2-core CPU, all 10,000 test images):
   estimator trained on top of it does not beat it (36.0 dB); see
   :mod:`prodimg_lib.experiments.tone`.
 - Fashion-MNIST darkened as shot: levels + gamma + non-local means 20.50 dB, the curves +
-  DnCNN network (3 epochs, 350 s) 25.56 dB (+5.06).
+  DnCNN network (3 epochs, 350 s) 25.56 dB (+5.06); see :mod:`prodimg_lib.experiments.low_light`.
 
 Only standard Keras layers are used, so saved models load with ``keras.models.load_model``
 in safe mode.
