@@ -27,7 +27,7 @@ def build(tmp_path, monkeypatch):
 def saved_models(build):
     keras.utils.set_random_seed(0)
     artifacts.save_model(dcgan.build_conditional_generator(16, 10, 4), "cdcgan_generator")
-    artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise_photo")
+    artifacts.save_model(build_dncnn(1, width=4, depth=3, noise_map=True), "denoise_photo")
     for factor in (2, 4):
         artifacts.save_model(build_espcn(factor, 1, width=4), f"sr_x{factor}_photo")
     return build
@@ -95,6 +95,25 @@ def test_enhance_colour_luma_from_the_command_line(saved_models, photos, tmp_pat
     assert "invalid choice: 'hsv'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="colour must be one of 'rgb', 'luma'"):
         apply.enhance_folder(photos, tmp_path / "y", upscale=2, colour="lab", progress=False)
+
+
+def test_enhance_with_a_noise_level(saved_models, photos, tmp_path, capsys):
+    args = ["enhance", str(photos), "--denoise", "--no-progress"]
+    assert cli.main(args + ["--out", str(tmp_path / "told"), "--noise-level", "5"]) == 0
+    assert "wrote 2 photo(s)" in capsys.readouterr().out
+    assert cli.main(["enhance", str(photos), "--out", str(tmp_path / "x"), "--upscale", "2", "--noise-level", "5"]) == 2
+    assert "add --denoise" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="noise level must be <= 55"):
+        apply.enhance_folder(photos, tmp_path / "y", denoise=True, noise_level=80, progress=False)
+    with pytest.raises(SystemExit):
+        cli.main(args + ["--out", str(tmp_path / "z"), "--noise-level", "-3"])
+    artifacts.save_model(build_dncnn(1, width=4, depth=3), "denoise_photo")  # a blind denoiser, as older builds made
+    assert cli.main(args + ["--out", str(tmp_path / "blind"), "--overwrite"]) == 0  # still used without a level
+    assert cli.main(args + ["--out", str(tmp_path / "blind"), "--overwrite", "--noise-level", "5"]) == 2
+    assert "blind denoiser" in capsys.readouterr().err
+    artifacts.save_model(build_dncnn(3, width=4, depth=3, noise_map=True), "denoise_photo")
+    with pytest.raises(ValueError, match="optionally a noise level map"):
+        apply.enhance_folder(photos, tmp_path / "w", denoise=True, progress=False)
 
 
 def test_generate_writes_images_and_a_sheet(saved_models, tmp_path):

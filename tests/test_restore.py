@@ -63,6 +63,30 @@ def test_dncnn_save_and_load(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def test_dncnn_with_a_noise_level_map(tmp_path):
+    model = restore.build_dncnn(1, width=8, depth=4, batch_norm=False, noise_map=True)
+    assert restore.takes_noise_level(model) and not restore.takes_noise_level(restore.build_dncnn(1, width=8, depth=4))
+    x = _images((2, 12, 9, 1))
+    np.testing.assert_allclose(model.predict([x, restore.noise_level_map(25, x.shape)], verbose=0), x, atol=1e-6)
+    _randomise(model)
+    light, heavy = (model.predict([x, restore.noise_level_map(s, x.shape)], verbose=0) for s in (2, 40))
+    assert light.shape == x.shape and np.abs(light - heavy).max() > 1e-3  # the level changes what is removed
+    model.save(tmp_path / "aware.keras")
+    loaded = keras.models.load_model(tmp_path / "aware.keras", safe_mode=True)
+    np.testing.assert_array_equal(loaded.predict([x, restore.noise_level_map(2, x.shape)], verbose=0), light)
+
+
+def test_noise_level_map_values_and_errors():
+    level = restore.noise_level_map([0, 25.5], (2, 3, 4))
+    assert level.shape == (2, 3, 4, 1) and level.dtype == np.float32
+    np.testing.assert_allclose(level[0], 0) and np.testing.assert_allclose(level[1], 0.2, rtol=1e-6)  # 2 * 25.5 / 255
+    np.testing.assert_allclose(restore.noise_level_map(10, (1, 2, 2, 3)), 2 * 10 / 255, rtol=1e-6)
+    with pytest.raises(ValueError, match="sigma must be >= 0"):
+        restore.noise_level_map(-1, (1, 2, 2))
+    with pytest.raises(ValueError, match="one number per image"):
+        restore.noise_level_map([1, 2, 3], (2, 2, 2))
+
+
 def test_dncnn_training_reduces_loss_and_denoises(sample):
     x_train, x_test = sample
     keras.utils.set_random_seed(0)

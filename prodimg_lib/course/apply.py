@@ -8,8 +8,8 @@ What ``prodimg generate`` and ``prodimg enhance`` run (see :mod:`prodimg_lib.cou
   written as PNG files plus a contact sheet;
 - :func:`enhance_folder`: every readable photo of a folder brightened, denoised and/or upscaled by the
   saved photo models (``low_light_photo.keras`` from notebook 11, the low-light network trained on
-  photographs darkened as shot; ``denoise_photo.keras`` from notebook 10, the blind denoiser trained on
-  photographs; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras`` from notebook 09, the
+  photographs darkened as shot; ``denoise_photo.keras`` from notebook 10, the denoiser trained on
+  photographs, told each photo's noise level or estimating it; ``sr_x2_photo.keras`` / ``sr_x4_photo.keras`` from notebook 09, the
   super-resolution models trained on photographs), written under the same file names into
   another folder. The Fashion-MNIST models are not used on photos: they learned clothing on
   black, and notebooks 09 and 10 measure them below the classical methods there.
@@ -28,16 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from prodimg_lib.data.pixels import check_positive_int, check_scalar
+from prodimg_lib.enhancement.models.restore import takes_noise_level
 from prodimg_lib.enhancement.photo import COLOUR_MODES, enhance_image, tiled_predict
 
 __all__ = ["tiled_predict", "check_image_model", "check_generator_model", "check_flow_model", "enhance_image", "enhance_folder",
-           "generate_to_folder", "prepare_output_folder", "PHOTO_SUFFIXES", "MAX_SCALE", "GENERATOR_MODELS", "MAX_STEPS"]
+           "generate_to_folder", "prepare_output_folder", "PHOTO_SUFFIXES", "MAX_SCALE", "GENERATOR_MODELS", "MAX_STEPS",
+           "MAX_NOISE_LEVEL"]
 
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_SCALE = 32  # pixel enlargement of generated images: 28 x 32 = 896 pixels a side at most
 # The generators of generate_to_folder: its ``model`` argument -> the saved model's name (artifacts.MODEL_SOURCES).
 GENERATOR_MODELS = {"cdcgan": "cdcgan_generator", "flow": "flow_generator"}
 MAX_STEPS = 1000  # Euler steps of the flow model at most
+MAX_NOISE_LEVEL = 55.0  # the highest level the photo denoiser was trained on (grey levels out of 255)
 
 
 def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
@@ -70,8 +73,12 @@ def prepare_output_folder(out_dir, names, *, overwrite: bool = False) -> Path:
     return target
 
 
-def check_image_model(model, name: str, factor: int = 1, *, channels: int = 1) -> None:
+def check_image_model(model, name: str, factor: int = 1, *, channels: int = 1, noise_level: bool = False) -> None:
     """Check that a loaded model is what the tools apply: ``channels``-channel images in, ``factor`` times larger out.
+
+    Args:
+        noise_level: also accept a denoiser that takes ``[images, noise_level]``, a level map
+            (N, H, W, 1) beside the images (``build_dncnn(..., noise_map=True)``).
 
     Raises:
         ValueError: another kind of model (its inputs or its output size), named with the fix.
@@ -81,12 +88,15 @@ def check_image_model(model, name: str, factor: int = 1, *, channels: int = 1) -
     shapes = [tuple(t.shape) for t in model.inputs]
     fix = "rebuild it with the notebook that makes it, or remove it from build/models"
     kind = "one-channel" if channels == 1 else f"{channels}-channel"
-    if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][-1] != channels:
+    with_level = noise_level and len(shapes) == 2 and len(shapes[1]) == 4 and shapes[1][-1] == 1
+    if not (len(shapes) == 1 or with_level) or len(shapes[0]) != 4 or shapes[0][-1] != channels:
         raise ValueError(f"saved model {name!r} takes inputs of shape {', '.join(map(str, shapes))}; the tool needs "
-                         f"{kind} images (N, H, W, {channels}): {fix}")
+                         f"{kind} images (N, H, W, {channels})" + (" and optionally a noise level map (N, H, W, 1)"
+                                                                   if noise_level else "") + f": {fix}")
     probe = np.zeros((1, 8, 8, channels), "float32")
     try:
-        out = tuple(keras.ops.convert_to_numpy(model(probe, training=False)).shape)
+        out = model([probe, np.zeros((1, 8, 8, 1), "float32")] if with_level else probe, training=False)
+        out = tuple(keras.ops.convert_to_numpy(out).shape)
     except Exception as error:  # noqa: BLE001 - a model that cannot take an 8 x 8 image is the wrong model
         raise ValueError(f"saved model {name!r} cannot run on an 8 x 8 {kind} image ({type(error).__name__}): "
                          f"{fix}") from None
@@ -148,7 +158,7 @@ def check_flow_model(model, name: str = "flow_generator") -> None:
 
 def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: bool = False, progress: bool = True,
                    tile: int = 128, overwrite: bool = False, keep_alpha: bool = True, colour: str = "rgb",
-                   low_light: bool = False, log=None) -> dict:
+                   low_light: bool = False, noise_level: float | None = None, log=None) -> dict:
     """Enhance every photo of ``input_dir`` (not its subfolders) into ``out_dir``, keeping file names.
 
     Args:
@@ -157,6 +167,9 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             file is never overwritten.
         upscale: 2 or 4 to upscale with ``sr_x2_photo`` / ``sr_x4_photo``, None to keep the size.
         denoise: True to denoise with ``denoise_photo`` (every colour channel, before enlarging).
+        noise_level: with ``denoise``: the photos' noise in grey levels out of 255 (0 to 55; lower
+            keeps more texture, higher removes more), or None to estimate it for each photo
+            (see :func:`prodimg_lib.enhancement.photo.enhance_image`).
         low_light: True to correct dark shots with ``low_light_photo`` first (levels over the whole
             photo, then the network on the three channels; it denoises as it brightens).
         progress: show a progress bar.
@@ -198,6 +211,10 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
         raise ValueError("nothing to do: ask for --low-light, --denoise, --upscale 2 and/or --upscale 4")
     if colour not in COLOUR_MODES:
         raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
+    if noise_level is not None:
+        if not denoise:
+            raise ValueError("a noise level is for the denoiser: add --denoise, or leave out --noise-level")
+        noise_level = check_scalar(noise_level, "noise level", low=0.0, high=MAX_NOISE_LEVEL)
     if target.resolve() == source.resolve():
         raise ValueError(f"the output folder must differ from the input folder ({source}): inputs are never overwritten")
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -211,7 +228,10 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
     if brightener is not None:
         check_image_model(brightener, "low_light_photo", channels=3)
     if denoiser is not None:
-        check_image_model(denoiser, "denoise_photo", 1)
+        check_image_model(denoiser, "denoise_photo", 1, noise_level=True)
+        if noise_level is not None and not takes_noise_level(denoiser):
+            raise ValueError("the saved 'denoise_photo' is a blind denoiser (an older build): it cannot be told a noise "
+                             "level; rebuild it with notebooks/10_restoration.ipynb, or leave out --noise-level")
     if upscaler is not None:
         check_image_model(upscaler, f"sr_x{upscale}_photo", upscale)
     target = prepare_output_folder(target, out_names.values(), overwrite=overwrite)
@@ -228,7 +248,7 @@ def enhance_folder(input_dir, out_dir, *, upscale: int | None = None, denoise: b
             if out_path.resolve() in inputs:
                 raise ValueError(f"{out_path} is an input file: refusing to overwrite it")
             write_photo(enhance_image(pixels, denoiser=denoiser, upscaler=upscaler, factor=upscale or 1, tile=tile,
-                                      colour=colour, low_light=brightener), out_path)
+                                      colour=colour, low_light=brightener, noise_level=noise_level), out_path)
             written.append(out_path)
         if bar is not None:
             bar.update(i + 1)

@@ -139,7 +139,11 @@ def main(argv=None) -> int:
     enh.add_argument("--colour", choices=list(COLOUR_MODES), default="rgb",
                      help="how colour photos are enlarged: rgb, every channel by the model (default), or luma, the "
                           "brightness by the model and the colour by bicubic interpolation (three times faster)")
-    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (notebook 10's blind photo denoiser, for noise levels 0 to 50)")
+    enh.add_argument("--denoise", action="store_true", help="denoise before upscaling (notebook 10's photo denoiser, for noise levels 0 to 50)")
+    enh.add_argument("--noise-level", type=_non_negative_float, default=None, metavar="SIGMA",
+                     help="with --denoise: the photos' noise in grey levels out of 255, 0 to 55 (default: estimated "
+                          "for each photo, which counts grain and fine texture as noise too; a lower level keeps more "
+                          "texture, a higher one removes more)")
     enh.add_argument("--low-light", action="store_true",
                      help="correct dark, noisy shots first (notebook 11's photo low-light network: levels, then "
                           "learned tone curves and denoising; it denoises by itself, so --denoise is rarely needed with it)")
@@ -195,7 +199,8 @@ def _apply(args) -> int:
             warnings.simplefilter("ignore", UserWarning)
             result = apply.enhance_folder(args.input_dir, args.out, upscale=args.upscale, denoise=args.denoise,
                                           low_light=args.low_light, progress=not args.no_progress, overwrite=args.overwrite,
-                                          keep_alpha=not args.flatten_alpha, colour=args.colour, log=print)
+                                          keep_alpha=not args.flatten_alpha, colour=args.colour,
+                                          noise_level=args.noise_level, log=print)
     except (ValueError, OSError) as error:  # ModelNotFoundError is an OSError, CorruptModelError a ValueError
         print(f"prodimg {args.command}: error: {error}", file=sys.stderr)
         return 2

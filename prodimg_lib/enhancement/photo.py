@@ -10,7 +10,7 @@ large, 8-bit and usually in colour, so:
   (:func:`prodimg_lib.enhancement.models.tone.build_low_light_net`): levels over the whole photo
   (:data:`LOW_LIGHT_LEVELS`), then the network, tile by tile, on the three channels at once;
 - :func:`enhance_image` brightens, denoises and/or enlarges one uint8 photo: the denoiser on each colour
-  channel, the upscaler on each channel (``colour="rgb"``) or on the luma only, with the colour
+  channel (told the photo's noise level, given or estimated, when it takes one), the upscaler on each channel (``colour="rgb"``) or on the luma only, with the colour
   differences enlarged by bicubic interpolation (``colour="luma"``, as SRCNN and ESPCN apply
   their models: three times faster; :func:`prodimg_lib.data.pixels.rgb_to_ycbcr`). Denoising comes
   before enlarging, so that the noise is not enlarged first.
@@ -45,7 +45,8 @@ LOW_LIGHT_LEVELS = {"gamma": 1.0, "high": 99.5}
 LOW_LIGHT_OVERLAP = 20
 
 
-def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16) -> np.ndarray:
+def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: int = 8, batch_size: int = 16,
+                  noise_level: float | None = None) -> np.ndarray:
     """Run an image-to-image model over one image of any size, tile by tile.
 
     The image is first extended by ``overlap`` pixels on each side by mirror symmetry (the edge
@@ -62,11 +63,16 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
         tile: tile size in input pixels, including the overlap on each side.
         overlap: input pixels of context on each side of a tile that are computed but not kept.
         batch_size: tiles per forward pass.
+        noise_level: None, or for a denoiser that takes ``[noisy, noise_level]``
+            (:func:`prodimg_lib.enhancement.models.restore.takes_noise_level`) the noise level
+            in grey levels out of 255, passed as its constant level map.
 
     Returns:
         float32 (H * factor, W * factor, C) in [-1, 1].
     """
     import keras
+
+    from prodimg_lib.enhancement.models.restore import noise_level_map
 
     batch, single = as_images(image, "image", channels=(1, 3))
     if not single:
@@ -82,8 +88,11 @@ def tiled_predict(model, image, factor: int = 1, *, tile: int = 128, overlap: in
     tiles = np.stack([padded[y:y + tile, x:x + tile] for y, x in origins])
     # Direct calls rather than model.predict: the tile shape changes from image to image, and
     # predict would compile a new graph function for every shape.
-    outputs = np.concatenate([keras.ops.convert_to_numpy(model(tiles[i:i + batch_size], training=False)).astype(np.float32)
-                              for i in range(0, len(tiles), batch_size)])
+    def run(batch):
+        inputs = batch if noise_level is None else [batch, noise_level_map(noise_level, batch.shape)]
+        return keras.ops.convert_to_numpy(model(inputs, training=False)).astype(np.float32)
+
+    outputs = np.concatenate([run(tiles[i:i + batch_size]) for i in range(0, len(tiles), batch_size)])
     keep = slice(overlap * factor, (overlap + step) * factor)
     result = np.empty((rows * step * factor, cols * step * factor, outputs.shape[-1]), dtype=np.float32)
     for (y, x), out in zip(origins, outputs):
@@ -134,13 +143,14 @@ def brighten(pixels, model, *, tile: int = 256) -> np.ndarray:
 
 
 def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile: int = 128,
-                  colour: str = "rgb", low_light=None) -> np.ndarray:
+                  colour: str = "rgb", low_light=None, noise_level: float | None = None) -> np.ndarray:
     """Brighten, denoise and/or upscale one photo with the given models, in that order.
 
     Args:
         pixels: uint8 (H, W, C) with C 1, 3, or 4 for RGBA (``photos.read_photo``); the alpha
             channel is not brightened or denoised, and is enlarged with bicubic interpolation.
-        denoiser: a model (N, h, w, 1) -> same size, or None; applied to each channel.
+        denoiser: a model (N, h, w, 1) -> same size, or one that also takes a noise level map
+            (``build_dncnn(..., noise_map=True)``), or None; applied to each channel.
         upscaler: a model (N, h, w, 1) -> (N, h * factor, w * factor, 1), or None.
         factor: the upscaler's factor.
         tile: tile size of :func:`tiled_predict` in input pixels for the upscaler (at least 144,
@@ -150,6 +160,10 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
             channel as a grayscale image, or "luma", the luma Y only, with the colour differences
             Cb and Cr enlarged by bicubic interpolation. Grayscale photos are the same either way.
         low_light: a colour low-light network (:func:`brighten`, tiles twice ``tile``), or None.
+        noise_level: for a denoiser that takes a noise level: the photo's noise in grey levels
+            out of 255 (>= 0; 0 leaves it almost untouched), or None to estimate it from the photo
+            (:func:`prodimg_lib.evaluation.image_quality.noise_sigma`, after any brightening; it
+            reads texture and grain as noise too). Must be None for a blind denoiser.
 
     Returns:
         uint8 (H * f, W * f, C), f = factor if an upscaler is given, else 1.
@@ -158,12 +172,17 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
 
     from prodimg_lib.data import from_minus_one_one, to_minus_one_one
 
+    from prodimg_lib.enhancement.models.restore import takes_noise_level
+
     pixels = as_photo(pixels, "pixels", channels=(1, 3, 4))
+    if noise_level is not None and (denoiser is None or not takes_noise_level(denoiser)):
+        raise ValueError("noise_level is for a denoiser that takes a noise level map (build_dncnn(..., noise_map=True)); "
+                         "this one " + ("is missing" if denoiser is None else "is blind"))
     if colour not in COLOUR_MODES:
         raise ValueError(f"colour must be one of {', '.join(map(repr, COLOUR_MODES))}, got {colour!r}")
     if pixels.shape[-1] == 4:
         rgb = enhance_image(pixels[..., :3], denoiser=denoiser, upscaler=upscaler, factor=factor, tile=tile, colour=colour,
-                            low_light=low_light)
+                            low_light=low_light, noise_level=noise_level)
         alpha = Image.fromarray(pixels[..., 3])
         if upscaler is not None:
             alpha = alpha.resize((rgb.shape[1], rgb.shape[0]), Image.Resampling.BICUBIC)
@@ -175,8 +194,12 @@ def enhance_image(pixels, *, denoiser=None, upscaler=None, factor: int = 1, tile
         # Tiles twice the size: with 20 pixels of context on each side, a 128-pixel tile would compute
         # twice the pixels it keeps, a 256-pixel one 1.4 times.
         tile_d = max(2 * tile, 4 * DENOISER_OVERLAP)
-        x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile_d, overlap=DENOISER_OVERLAP)
-                            for c in range(x.shape[-1])], axis=-1)
+        if takes_noise_level(denoiser) and noise_level is None:
+            from prodimg_lib.evaluation.image_quality import noise_sigma
+
+            noise_level = noise_sigma(x)
+        x = np.concatenate([tiled_predict(denoiser, x[..., c:c + 1], 1, tile=tile_d, overlap=DENOISER_OVERLAP,
+                                          noise_level=noise_level) for c in range(x.shape[-1])], axis=-1)
     if upscaler is not None:
         tile = max(tile, 6 * UPSCALER_OVERLAP)
         if colour == "luma" and x.shape[-1] == 3:

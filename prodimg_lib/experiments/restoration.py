@@ -59,6 +59,7 @@ __all__ = [
     "METHOD_LABELS",
     "DEFECT_FILL",
     "RestoreRun",
+    "check_sigma",
     "restore_settings",
     "split_held_out",
     "describe_params",
@@ -164,12 +165,12 @@ def load_splits(fm, profile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fit, held, test
 
 
-def _sigma(sigma):
+def check_sigma(sigma):
     """A noise level (a number >= 0) or a range (low, high) with 0 <= low <= high, on the 0-255 scale."""
     if isinstance(sigma, (tuple, list)):
         if len(sigma) != 2:
             raise ValueError(f"a sigma range must be a pair (low, high), got {sigma!r}")
-        low, high = (_sigma(s) for s in sigma)
+        low, high = (check_sigma(s) for s in sigma)
         if low > high:
             raise ValueError(f"a sigma range needs low <= high, got {sigma!r}")
         return (low, high)
@@ -193,7 +194,7 @@ def noisy_pairs(clean, sigma=TARGET_SIGMA, *, seed=0) -> tuple[np.ndarray, np.nd
     from prodimg_lib.data import degrade
 
     clean = model_images(clean, "clean")
-    sigma = _sigma(sigma)
+    sigma = check_sigma(sigma)
     rng = degrade.as_rng(seed)
     if isinstance(sigma, tuple):
         sigma = rng.uniform(sigma[0], sigma[1], len(clean))
@@ -275,7 +276,7 @@ def train_denoiser(clean_train, profile, *, sigma=None, validation=None, verbose
 
     settings = restore_settings(profile, "denoise")
     if sigma is not None:
-        settings["sigma"] = _sigma(sigma)
+        settings["sigma"] = check_sigma(sigma)
     noisy, clean = noisy_pairs(clean_train, settings["sigma"], seed=seed)
     if clean.shape[-1] != 1:
         raise ValueError(f"the course's denoiser is grayscale: got {clean.shape[-1]} channels")
@@ -361,7 +362,7 @@ def tune_denoisers(clean_held, sigma=TARGET_SIGMA, *, n_images: int | None = 200
     clean = model_images(clean_held, "clean_held")
     if n_images is not None:
         clean = clean[: int(n_images)]
-    noisy, clean = noisy_pairs(clean, _sigma(sigma), seed=seed)
+    noisy, clean = noisy_pairs(clean, check_sigma(sigma), seed=seed)
     grids = tuning.DENOISE_GRIDS if grids is None else grids
     unknown = [m for m in methods if m not in grids]
     if unknown:
@@ -398,7 +399,7 @@ def evaluate_denoising(model, tuned: dict, clean_test, sigma=TARGET_SIGMA, *, se
         learned model's row also gain_db, the PSNR above the best classical method, and target_db),
         noisy input first; ``outputs`` maps "noisy", "clean", each method name and "dncnn" to the images.
     """
-    sigma = _sigma(sigma)
+    sigma = check_sigma(sigma)
     noisy, clean = noisy_pairs(clean_test, sigma, seed=seed)
     task = f"denoise sigma {sigma:g}"
     rows = [_row(task, METHOD_LABELS["noisy"], clean, noisy, 0.0)]

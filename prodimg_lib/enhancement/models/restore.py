@@ -10,6 +10,13 @@ the residual is easier to learn. With ``depth`` = d and ``width`` = w::
     Conv2D 3x3 (C)                        -> the estimated noise (starts at zero)
     noisy - noise, clipped to [-1, 1]     -> (N, H, W, C)
 
+With ``noise_map=True`` the network is told how noisy its input is, as FFDNet is (Zhang, Zuo and
+Zhang, *FFDNet: Toward a Fast and Flexible Solution for CNN-based Image Denoising*, IEEE TIP
+2018): a second input, the noise level map (N, H, W, 1), is concatenated to the image before the
+first convolution. Trained on many levels, one network then removes as much noise as it is told
+is there, and no more: a lightly noisy photo's texture is left alone when the map says "light".
+:func:`noise_level_map` builds the map from a level in grey levels out of 255.
+
 **Inpainting U-Net**: inputs ``[damaged, mask]``, the damaged image (N, H, W, C) in
 [-1, 1] and the mask (N, H, W, 1), 1.0 where a pixel is damaged, 0.0 where it is known
 (``degrade.defect_masks(...).astype("float32")``). The mask is concatenated to the image as
@@ -41,15 +48,17 @@ mode. Train them with :func:`prodimg_lib.enhancement.fit.train_image_to_image`.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from prodimg_lib.data.pixels import check_positive_int
 from prodimg_lib.enhancement.fit import clip_to_model_range
 
-__all__ = ["build_dncnn", "build_inpainting_unet"]
+__all__ = ["build_dncnn", "noise_level_map", "takes_noise_level", "build_inpainting_unet"]
 
 
-def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_norm: bool = True):
+def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_norm: bool = True,
+                noise_map: bool = False):
     """Build a DnCNN-style residual denoiser (uncompiled).
 
     Args:
@@ -60,9 +69,13 @@ def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_no
             quickly on 28x28 images.
         batch_norm: the Conv-BN-ReLU middle layers of the paper (default); False gives
             Conv-ReLU layers with a bias (faster on a CPU, where BatchNorm is memory-bound).
+        noise_map: False for one input, the noisy image (a blind denoiser); True for two,
+            ``[noisy, noise_level]``, where the level map (N, H, W, 1) holds the noise's standard
+            deviation in the image's units (:func:`noise_level_map`), as in FFDNet.
 
     Returns:
-        ``keras.Model`` named "dncnn": (N, H, W, C) float32 in [-1, 1] -> (N, H, W, C) in [-1, 1].
+        ``keras.Model`` named "dncnn": (N, H, W, C) float32 in [-1, 1] (and the level map) ->
+        (N, H, W, C) in [-1, 1].
 
     Raises:
         ValueError: a channel count or width that is not a positive integer, or depth < 2.
@@ -70,16 +83,49 @@ def build_dncnn(channels: int = 1, width: int = 64, depth: int = 17, *, batch_no
     channels = check_positive_int(channels, "channels")
     width = check_positive_int(width, "width")
     depth = check_positive_int(depth, "depth", low=2)
-    inputs = keras.Input(shape=(None, None, channels), name="noisy")
-    x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv1")(inputs)
+    inputs = [keras.Input(shape=(None, None, channels), name="noisy")]
+    x = inputs[0]
+    if noise_map:
+        inputs.append(keras.Input(shape=(None, None, 1), name="noise_level"))
+        x = layers.Concatenate(name="image_and_level")(inputs)
+    x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv1")(x)
     for i in range(2, depth):
         x = layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm, name=f"conv{i}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
     noise = layers.Conv2D(channels, 3, padding="same", kernel_initializer="zeros", name="noise")(x)
-    clean = layers.Subtract(name="subtract_noise")([inputs, noise])
-    return keras.Model(inputs, clip_to_model_range(clean, name="output"), name="dncnn")
+    clean = layers.Subtract(name="subtract_noise")([inputs[0], noise])
+    return keras.Model(inputs if noise_map else inputs[0], clip_to_model_range(clean, name="output"), name="dncnn")
+
+
+def noise_level_map(sigma, shape) -> np.ndarray:
+    """The noise level input of a :func:`build_dncnn` model with ``noise_map=True``.
+
+    Args:
+        sigma: the noise's standard deviation in grey levels out of 255 (>= 0): one number for
+            every image, or one per image, shape (N,).
+        shape: the images' shape (N, H, W) or (N, H, W, C).
+
+    Returns:
+        float32 (N, H, W, 1), each image's map constant at ``2 * sigma / 255``: the standard
+        deviation in the [-1, 1] units of the images
+        (:func:`prodimg_lib.data.degrade.sigma_to_model_units`).
+
+    Raises:
+        ValueError: a negative level, or one level per image for a different N.
+    """
+    from prodimg_lib.data.degrade import sigma_to_model_units
+    from prodimg_lib.data.pixels import per_image_values
+
+    n, h, w = (int(d) for d in shape[:3])
+    levels = sigma_to_model_units(per_image_values(sigma, n, "sigma", low=0.0))
+    return np.broadcast_to(levels[:, None, None, None], (n, h, w, 1)).astype(np.float32)
+
+
+def takes_noise_level(model) -> bool:
+    """Whether a denoiser takes ``[noisy, noise_level]`` (:func:`build_dncnn` with ``noise_map=True``)."""
+    return len(model.inputs) == 2
 
 
 def _double_conv(x, filters: int, name: str):
