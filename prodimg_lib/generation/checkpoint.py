@@ -171,6 +171,10 @@ def _jsonable(value):
 def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | None = None) -> Path:
     """Write a complete checkpoint of ``gan`` after ``epoch`` epochs, atomically; return its folder.
 
+    ``gan`` is a :class:`~prodimg_lib.generation.gan.GAN` or an
+    :class:`~prodimg_lib.generation.image_gan.ImageGAN`: a compiled model with ``generator``,
+    ``discriminator``, ``d_optimizer``, ``g_optimizer`` and ``checkpoint_settings()``.
+
     Contents of ``directory/epoch-NNNN/``: ``generator.keras`` and ``discriminator.keras``
     (each loads on its own with ``keras.models.load_model``), ``d_optimizer.npz`` and
     ``g_optimizer.npz`` (the optimizers' variables, in order), ``rng.npz`` (the random
@@ -188,15 +192,8 @@ def save_checkpoint(gan: keras.Model, directory, epoch: int, history: dict | Non
         d_paths = _save_variables(tmp / "d_optimizer.npz", _built_optimizer_variables(gan.d_optimizer, gan.discriminator))
         g_paths = _save_variables(tmp / "g_optimizer.npz", _built_optimizer_variables(gan.g_optimizer, gan.generator))
         rng_paths = _save_variables(tmp / "rng.npz", _rng_variables(gan))
-        return {
-            "latent_dim": gan.latent_dim,
-            "conditional": gan.conditional,
-            "num_classes": gan.num_classes,
-            "image_shape": list(gan.image_shape),
-            "loss": gan.loss_kind,
-            "label_smoothing": gan.label_smoothing,
-            "variables": {"d_optimizer": d_paths, "g_optimizer": g_paths, "rng": rng_paths},
-        }
+        return {**gan.checkpoint_settings(),
+                "variables": {"d_optimizer": d_paths, "g_optimizer": g_paths, "rng": rng_paths}}
 
     return write_checkpoint(directory, epoch, history, write_files)
 
@@ -381,7 +378,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class GANCheckpoint(EpochCheckpoint):
-    """:class:`EpochCheckpoint` for a :class:`~prodimg_lib.generation.gan.GAN` (see :func:`save_checkpoint`)."""
+    """:class:`EpochCheckpoint` for a :class:`~prodimg_lib.generation.gan.GAN` or an
+    :class:`~prodimg_lib.generation.image_gan.ImageGAN` (see :func:`save_checkpoint`)."""
 
     def save(self, model, directory: Path, epoch: int, history: dict) -> Path:
         return save_checkpoint(model, directory, epoch, history)

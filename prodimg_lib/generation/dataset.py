@@ -14,7 +14,7 @@ import numpy as np
 
 from prodimg_lib.data import as_model_images
 
-__all__ = ["GANBatches", "make_dataset"]
+__all__ = ["GANBatches", "make_dataset", "make_pair_dataset"]
 
 
 class GANBatches(keras.utils.PyDataset):
@@ -102,3 +102,37 @@ def make_dataset(images, batch_size: int, labels=None, shuffle: bool = True, see
             raise ValueError(f"labels must be non-negative integers (class indices), got dtype {labels.dtype}")
         labels = labels.astype(np.int32)
     return GANBatches(images, labels, batch_size, shuffle, seed)
+
+
+def make_pair_dataset(conditions, targets, batch_size: int, shuffle: bool = True, seed: int = 0) -> GANBatches:
+    """Training batches of ``(condition, target)`` pairs for :class:`~prodimg_lib.generation.image_gan.ImageGAN`.
+
+    Args:
+        conditions: float32 (N, h, w, c) in [-1, 1], the generator's inputs (drawings, small images).
+        targets: float32 (N, H, W, C) in [-1, 1], what it should make of each.
+        batch_size, shuffle, seed: as in :func:`make_dataset` (every batch full, a seeded order).
+
+    Returns:
+        A :class:`GANBatches` whose batches are ``(conditions, targets)``.
+
+    Raises:
+        ValueError: arrays of the wrong shape, dtype or range, different counts, or fewer pairs
+            than one batch.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    arrays = []
+    # Targets entirely in [0, 1] are images scaled by 1/255 (an error: the generator ends in tanh); a
+    # condition might be (a blank drawing), so it only warns.
+    for name, images, unit_range in (("conditions", conditions, "warn"), ("targets", targets, "error")):
+        images = np.asarray(images)
+        if images.ndim != 4:
+            raise ValueError(f"{name} must be a batch (N, H, W, C), got shape {images.shape}")
+        arrays.append(as_model_images(images, name, images.shape[1:], unit_range=unit_range))
+    conditions, targets = arrays
+    if len(conditions) != len(targets):
+        raise ValueError(f"conditions and targets must pair up: {len(conditions)} conditions, {len(targets)} targets")
+    if len(conditions) < batch_size:
+        raise ValueError(f"too little data for one batch: {len(conditions)} pairs but batch_size={batch_size}; use more "
+                         "pairs or a smaller batch_size")
+    return GANBatches(conditions, targets, batch_size, shuffle, seed)

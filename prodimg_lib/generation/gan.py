@@ -158,14 +158,7 @@ class GAN(keras.Model):
         class_weight = 1.0 if class_weight is None else class_weight
         if isinstance(class_weight, bool) or not (0.0 <= float(class_weight) < float("inf")):
             raise ValueError(f"class_weight must be a finite number >= 0, got {class_weight!r}")
-        if d_optimizer is g_optimizer and not isinstance(d_optimizer, str):
-            raise ValueError("pass two different optimizer objects: each one keeps state for its own model's weights")
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
-        # Keras's trainers know one optimizer, model.optimizer: hand them both as one (the JAX
-        # trainer carries its variables through the step); the step applies each itself.
-        super().compile(optimizer=steps.combined_optimizer(self.generator, self.discriminator, self.d_optimizer,
-                                                           self.g_optimizer), **kwargs)
+        super().compile(optimizer=steps.set_optimizers(self, d_optimizer, g_optimizer), **kwargs)
         self.loss_kind = loss
         self.label_smoothing = float(label_smoothing)
         self.class_weight = float(class_weight)
@@ -173,6 +166,11 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         return list(self._trackers.values())
+
+    def checkpoint_settings(self) -> dict:
+        """The settings a checkpoint records in its ``state.json`` (:func:`~prodimg_lib.generation.checkpoint.save_checkpoint`)."""
+        return {"latent_dim": self.latent_dim, "conditional": self.conditional, "num_classes": self.num_classes,
+                "image_shape": list(self.image_shape), "loss": self.loss_kind, "label_smoothing": self.label_smoothing}
 
     def call(self, inputs, training=False):
         """Generate images: ``inputs`` as the generator takes them (noise, or ``[noise, labels]``)."""

@@ -39,6 +39,7 @@ Both use standard Keras layers only, so they save to ``.keras`` and load in safe
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from prodimg_lib.data.pixels import check_positive_int
@@ -87,7 +88,9 @@ def build_sketch_generator(width: int = 32, channels: int = 1, size: int = 28, *
     x = layers.Conv2DTranspose(2 * width, 4, strides=2, padding="same", use_bias=False, name="dec2")(x)
     x = layers.BatchNormalization(name="dec2_bn")(x)
     if dropout:
-        x = layers.Dropout(float(dropout), name="dec2_dropout")(x)
+        # Seeded, so that its masks come from a SeedGenerator whose state a checkpoint keeps; the seed
+        # itself comes from NumPy's generator, which keras.utils.set_random_seed fixes.
+        x = layers.Dropout(float(dropout), seed=int(np.random.randint(0, 2**31 - 1)), name="dec2_dropout")(x)
     x = layers.Concatenate(name="skip_enc1")([layers.ReLU(name="dec2_relu")(x), e1])
     x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name="dec1")(x)
     x = layers.ReLU(name="dec1_relu")(layers.BatchNormalization(name="dec1_bn")(x))

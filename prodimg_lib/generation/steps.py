@@ -49,7 +49,8 @@ from keras import ops
 
 from prodimg_lib.generation.losses import class_loss_from_logits, d_loss_from_logits, g_loss_from_logits
 
-__all__ = ["train_step", "tensorflow_train_step", "jax_train_step", "torch_train_step", "combined_optimizer"]
+__all__ = ["train_step", "tensorflow_train_step", "jax_train_step", "torch_train_step", "set_optimizers",
+           "combined_optimizer"]
 
 
 def train_step(gan, *args):
@@ -62,6 +63,21 @@ def train_step(gan, *args):
     if step is None:
         raise NotImplementedError(f"the GAN trains on the tensorflow, jax and torch backends, not {keras.backend.backend()!r}")
     return step(gan, *args)
+
+
+def set_optimizers(gan, d_optimizer, g_optimizer):
+    """Check and set ``gan.d_optimizer`` and ``gan.g_optimizer``; return them as one, for ``keras.Model.compile``.
+
+    Raises:
+        ValueError: the same optimizer object twice (each keeps state for its own model's weights).
+    """
+    if d_optimizer is g_optimizer and not isinstance(d_optimizer, str):
+        raise ValueError("pass two different optimizer objects: each one keeps state for its own model's weights")
+    gan.d_optimizer = keras.optimizers.get(d_optimizer)
+    gan.g_optimizer = keras.optimizers.get(g_optimizer)
+    # Keras's trainers know one optimizer, model.optimizer: hand them both as one (the JAX
+    # trainer carries its variables through the step); the step applies each itself.
+    return combined_optimizer(gan.generator, gan.discriminator, gan.d_optimizer, gan.g_optimizer)
 
 
 def combined_optimizer(generator, discriminator, d_optimizer, g_optimizer):
@@ -347,16 +363,27 @@ def jax_train_step(gan, state, data):
     )
     g_trainable, g_optimizer_vars = gan.g_optimizer.stateless_apply(g_optimizer_vars, grads, g_trainable)
 
-    # 3. Metrics: each Mean's (total, count) values go in, the updated values come out.
+    # 3. Metrics, and the new state: every value this step changed, in the trainer's layout.
+    logs = _jax_write_back(gan, values, _metric_values(d_parts, g_parts), (d_trainable, d_non_trainable),
+                           (g_trainable, g_non_trainable), (d_optimizer_vars, g_optimizer_vars))
+    values[gan.seed_generator.state] = seed
+    return logs, values.state()
+
+
+def _jax_write_back(gan, values: _StateValues, metric_values: dict, d_values, g_values, optimizer_values) -> dict:
+    """The end of a JAX step: update the metrics, write every new value into ``values``; return the logs.
+
+    Each Mean's (total, count) values go in and the updated values come out; ``d_values`` and
+    ``g_values`` are each model's ``(trainable, non_trainable)`` values after the step,
+    ``optimizer_values`` the two optimizers' ``(d, g)`` variables.
+    """
     logs = {}
-    for name, value in _metric_values(d_parts, g_parts).items():
+    for name, value in metric_values.items():
         tracker = gan._trackers[name]
         values[tracker.variables] = tracker.stateless_update_state(values[tracker.variables], value)
         logs[name] = tracker.stateless_result(values[tracker.variables])
-
-    # The new state: every value this step changed, in the trainer's layout.
-    values[discriminator.trainable_variables], values[discriminator.non_trainable_variables] = d_trainable, d_non_trainable
-    values[generator.trainable_variables], values[generator.non_trainable_variables] = g_trainable, g_non_trainable
-    values[gan.d_optimizer.variables], values[gan.g_optimizer.variables] = d_optimizer_vars, g_optimizer_vars
-    values[gan.seed_generator.state] = seed
-    return logs, values.state()
+    d, g = gan.discriminator, gan.generator
+    values[d.trainable_variables], values[d.non_trainable_variables] = d_values
+    values[g.trainable_variables], values[g.non_trainable_variables] = g_values
+    values[gan.d_optimizer.variables], values[gan.g_optimizer.variables] = optimizer_values
+    return logs
